@@ -1,0 +1,94 @@
+"""Covariance models with axis-aligned ellipsoids: ``diag`` (VVI) and ``spherical`` (VII).
+
+The precision Cholesky factor of a diagonal covariance is elementwise
+``1 / sqrt(variance)``, so these models never factorize a matrix.
+"""
+
+import numpy as np
+
+from ._base import CovarianceModel, ill_defined_covariance_error, register
+
+
+class DiagonalCovariance(CovarianceModel):
+    """Each component has its own diagonal covariance: ``Sigma_k = lambda_k A_k``."""
+
+    name = "diag"
+    mclust_code = "VVI"
+    full_scatter = False
+
+    def parameter_shape(self, n_components, n_features):
+        return (n_components, n_features)
+
+    def n_covariance_parameters(self, n_components, n_features):
+        return n_components * n_features
+
+    def estimate_covariances(self, scatter, nk, reg_covar):
+        return scatter / nk[:, np.newaxis] + reg_covar
+
+    def precisions_cholesky(self, covariances):
+        if not np.all(covariances > 0.0) or not np.all(np.isfinite(covariances)):
+            raise ill_defined_covariance_error(covariances.dtype)
+        return 1.0 / np.sqrt(covariances)
+
+    def precisions_cholesky_from_precisions(self, precisions):
+        return np.sqrt(precisions)
+
+    def precisions(self, precisions_cholesky):
+        return precisions_cholesky**2
+
+    def covariances_from_precisions_cholesky(self, precisions_cholesky):
+        return 1.0 / precisions_cholesky**2
+
+    def check_precisions(self, precisions):
+        if np.any(precisions <= 0.0):
+            raise ValueError(f"'{self.name} precision' should be positive")
+
+    def log_det_cholesky(self, precisions_cholesky, n_features):
+        return np.sum(np.log(precisions_cholesky), axis=1)
+
+    def squared_mahalanobis(self, X, means, precisions_cholesky):
+        distances = np.empty((X.shape[0], means.shape[0]), dtype=X.dtype)
+        for k, (mean, prec_chol) in enumerate(zip(means, precisions_cholesky)):
+            scaled = (X - mean) * prec_chol
+            distances[:, k] = np.einsum("ij,ij->i", scaled, scaled)
+        return distances
+
+    def sample(self, rng, means, covariances, counts):
+        n_features = means.shape[1]
+        return np.vstack(
+            [
+                mean + rng.standard_normal(size=(count, n_features)) * np.sqrt(cov)
+                for mean, cov, count in zip(means, covariances, counts)
+            ]
+        )
+
+
+class SphericalCovariance(DiagonalCovariance):
+    """Each component has its own single variance: ``Sigma_k = lambda_k I``."""
+
+    name = "spherical"
+    mclust_code = "VII"
+
+    def parameter_shape(self, n_components, n_features):
+        return (n_components,)
+
+    def n_covariance_parameters(self, n_components, n_features):
+        return n_components
+
+    def estimate_covariances(self, scatter, nk, reg_covar):
+        return super().estimate_covariances(scatter, nk, reg_covar).mean(axis=1)
+
+    def log_det_cholesky(self, precisions_cholesky, n_features):
+        return n_features * np.log(precisions_cholesky)
+
+    def squared_mahalanobis(self, X, means, precisions_cholesky):
+        distances = np.empty((X.shape[0], means.shape[0]), dtype=X.dtype)
+        for k, mean in enumerate(means):
+            centred = X - mean
+            distances[:, k] = np.einsum("ij,ij->i", centred, centred)
+        distances *= precisions_cholesky**2
+        return distances
+
+
+register(DiagonalCovariance())
+register(SphericalCovariance())

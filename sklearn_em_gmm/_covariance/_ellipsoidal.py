@@ -1,0 +1,176 @@
+"""Covariance models with general (rotated) ellipsoids: ``full`` (VVV) and ``tied`` (EEE).
+
+Precisions are stored as upper-triangular factors ``U`` with ``precision = U @ U.T``.
+From the covariance's lower Cholesky factor ``L`` (``cov = L @ L.T``), ``U = inv(L).T``,
+obtained by a triangular solve.
+"""
+
+import numpy as np
+from scipy import linalg
+
+from ._base import CovarianceModel, ill_defined_covariance_error, register
+
+
+def _precision_cholesky(covariance):
+    """Upper factor ``U`` of ``inv(covariance)`` for one matrix."""
+    if not np.all(np.isfinite(covariance)):
+        raise ill_defined_covariance_error(covariance.dtype)
+    try:
+        cov_chol = linalg.cholesky(covariance, lower=True, check_finite=False)
+    except linalg.LinAlgError:
+        raise ill_defined_covariance_error(covariance.dtype) from None
+    identity = np.eye(covariance.shape[0], dtype=covariance.dtype)
+    return linalg.solve_triangular(cov_chol, identity, lower=True, check_finite=False).T
+
+
+def _precision_cholesky_from_precision(precision):
+    """Upper factor ``U`` with ``precision = U @ U.T``.
+
+    With ``J`` the exchange matrix, ``J P J = L L.T`` gives ``P = (J L J)(J L J).T``
+    and ``J L J`` is upper triangular.
+    """
+    flipped_chol = linalg.cholesky(precision[::-1, ::-1], lower=True)
+    return np.ascontiguousarray(flipped_chol[::-1, ::-1])
+
+
+def _covariance_from_precision_cholesky(prec_chol):
+    # cov = inv(U @ U.T) = inv(U).T @ inv(U)
+    identity = np.eye(prec_chol.shape[0], dtype=prec_chol.dtype)
+    inv_chol = linalg.solve_triangular(prec_chol, identity, lower=False)
+    return inv_chol.T @ inv_chol
+
+
+def _check_precision_matrix(precision, covariance_type):
+    if not (
+        np.allclose(precision, precision.T, rtol=1e-5, atol=1e-8)
+        and np.all(np.linalg.eigvalsh(precision) > 0.0)
+    ):
+        raise ValueError(
+            f"'{covariance_type} precision' should be symmetric, positive-definite"
+        )
+
+
+def _squared_norm_rows(y):
+    return np.einsum("ij,ij->i", y, y)
+
+
+def _log_det_triangular(matrix_chol):
+    # log det(U) is the sum of the logs of its diagonal
+    return np.sum(np.log(np.diagonal(matrix_chol, axis1=-2, axis2=-1)), axis=-1)
+
+
+def _add_to_diagonal(matrices, value):
+    n_features = matrices.shape[-1]
+    diagonal = matrices.reshape(matrices.shape[:-2] + (-1,))[..., :: n_features + 1]
+    diagonal += value
+
+
+class FullCovariance(CovarianceModel):
+    """Each component has its own covariance matrix: ``Sigma_k = lambda_k D_k A_k D_k.T``."""
+
+    name = "full"
+    mclust_code = "VVV"
+    full_scatter = True
+
+    def parameter_shape(self, n_components, n_features):
+        return (n_components, n_features, n_features)
+
+    def n_covariance_parameters(self, n_components, n_features):
+        return n_components * n_features * (n_features + 1) // 2
+
+    def estimate_covariances(self, scatter, nk, reg_covar):
+        covariances = scatter / nk[:, np.newaxis, np.newaxis]
+        _add_to_diagonal(covariances, reg_covar)
+        return covariances
+
+    def precisions_cholesky(self, covariances):
+        return np.stack([_precision_cholesky(cov) for cov in covariances])
+
+    def precisions_cholesky_from_precisions(self, precisions):
+        return np.stack([_precision_cholesky_from_precision(p) for p in precisions])
+
+    def precisions(self, precisions_cholesky):
+        return precisions_cholesky @ np.swapaxes(precisions_cholesky, 1, 2)
+
+    def covariances_from_precisions_cholesky(self, precisions_cholesky):
+        return np.stack(
+            [_covariance_from_precision_cholesky(u) for u in precisions_cholesky]
+        )
+
+    def check_precisions(self, precisions):
+        for precision in precisions:
+            _check_precision_matrix(precision, self.name)
+
+    def log_det_cholesky(self, precisions_cholesky, n_features):
+        return _log_det_triangular(precisions_cholesky)
+
+    def squared_mahalanobis(self, X, means, precisions_cholesky):
+        distances = np.empty((X.shape[0], means.shape[0]), dtype=X.dtype)
+        for k, (mean, prec_chol) in enumerate(zip(means, precisions_cholesky)):
+            # ||(x - mu) @ U||^2 = (x - mu).T @ precision @ (x - mu)
+            distances[:, k] = _squared_norm_rows((X - mean) @ prec_chol)
+        return distances
+
+    def sample(self, rng, means, covariances, counts):
+        return np.vstack(
+            [
+                rng.multivariate_normal(mean, covariance, int(count))
+                for mean, covariance, count in zip(means, covariances, counts)
+            ]
+        )
+
+
+class TiedCovariance(CovarianceModel):
+    """All components share one covariance matrix: ``Sigma_k = lambda D A D.T``."""
+
+    name = "tied"
+    mclust_code = "EEE"
+    full_scatter = True
+
+    def parameter_shape(self, n_components, n_features):
+        return (n_features, n_features)
+
+    def n_covariance_parameters(self, n_components, n_features):
+        return n_features * (n_features + 1) // 2
+
+    def estimate_covariances(self, scatter, nk, reg_covar):
+        # pooled within-component scatter over the total weight
+        covariance = scatter.sum(axis=0) / nk.sum()
+        _add_to_diagonal(covariance, reg_covar)
+        return covariance
+
+    def precisions_cholesky(self, covariances):
+        return _precision_cholesky(covariances)
+
+    def precisions_cholesky_from_precisions(self, precisions):
+        return _precision_cholesky_from_precision(precisions)
+
+    def precisions(self, precisions_cholesky):
+        return precisions_cholesky @ precisions_cholesky.T
+
+    def covariances_from_precisions_cholesky(self, precisions_cholesky):
+        return _covariance_from_precision_cholesky(precisions_cholesky)
+
+    def check_precisions(self, precisions):
+        _check_precision_matrix(precisions, self.name)
+
+    def log_det_cholesky(self, precisions_cholesky, n_features):
+        return _log_det_triangular(precisions_cholesky)
+
+    def squared_mahalanobis(self, X, means, precisions_cholesky):
+        distances = np.empty((X.shape[0], means.shape[0]), dtype=X.dtype)
+        for k, mean in enumerate(means):
+            distances[:, k] = _squared_norm_rows((X - mean) @ precisions_cholesky)
+        return distances
+
+    def sample(self, rng, means, covariances, counts):
+        return np.vstack(
+            [
+                rng.multivariate_normal(mean, covariances, int(count))
+                for mean, count in zip(means, counts)
+            ]
+        )
+
+
+register(FullCovariance())
+register(TiedCovariance())

@@ -1,0 +1,566 @@
+"""The scikit-learn estimator: parameters, validation and fitted attributes. No math."""
+
+import math
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClusterMixin, DensityMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._covariance import covariance_type_names, get_covariance_model
+from ._em import (
+    MixtureParameters,
+    log_norm_and_resp,
+    map_row_blocks,
+    run_em,
+    weighted_log_prob,
+)
+from ._init import initial_parameters
+from ._sklearn_compat import Interval, StrOptions, fit_context
+from ._validation import (
+    check_means,
+    check_precisions,
+    check_sample_weight,
+    check_weights,
+)
+from ._verbose import ProgressPrinter
+
+
+class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
+    """Gaussian mixture fitted by expectation-maximization.
+
+    A drop-in replacement for :class:`sklearn.mixture.GaussianMixture`: the same
+    parameters, defaults, fitted attributes and results for the same
+    ``random_state``, plus ``sample_weight`` in :meth:`fit`, :meth:`score`,
+    :meth:`bic` and :meth:`aic`, and R mclust's model codes as aliases of the
+    covariance types.
+
+    Parameters
+    ----------
+    n_components : int, default=1
+        The number of mixture components.
+
+    covariance_type : {'full', 'tied', 'diag', 'spherical', 'VVV', 'EEE', 'VVI', \
+'VII'}, default='full'
+        The covariance model; the mclust codes are aliases of sklearn's names:
+
+        - 'full' ('VVV'): each component has its own general covariance matrix.
+        - 'tied' ('EEE'): all components share the same general covariance matrix.
+        - 'diag' ('VVI'): each component has its own diagonal covariance matrix.
+        - 'spherical' ('VII'): each component has its own single variance.
+
+    tol : float, default=1e-3
+        EM stops when the gain of the lower bound (the mean log-likelihood) is
+        below this threshold.
+
+    reg_covar : float, default=1e-6
+        Non-negative regularization added to the diagonal of covariance.
+
+    max_iter : int, default=100
+        The number of EM iterations to perform.
+
+    n_init : int, default=1
+        The number of initializations to perform. The best result is kept.
+
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
+default='kmeans'
+        The method used to initialize the weights, the means and the precisions:
+
+        - 'kmeans': responsibilities from a k-means clustering.
+        - 'k-means++': one data point per component, chosen by k-means++ seeding.
+        - 'random': random responsibilities.
+        - 'random_from_data': one random data point per component.
+
+        With ``sample_weight``, every method takes the weights into account.
+
+    weights_init : array-like of shape (n_components,), default=None
+        The user-provided initial weights.
+
+    means_init : array-like of shape (n_components, n_features), default=None
+        The user-provided initial means.
+
+    precisions_init : array-like, default=None
+        The user-provided initial precisions (inverse covariances), of shape
+        ``(n_components,)`` for 'spherical', ``(n_features, n_features)`` for
+        'tied', ``(n_components, n_features)`` for 'diag' and
+        ``(n_components, n_features, n_features)`` for 'full'.
+
+    random_state : int, RandomState instance or None, default=None
+        Controls the initialization and :meth:`sample`.
+
+    warm_start : bool, default=False
+        If True, each :meth:`fit` starts from the previous solution, and
+        ``n_init`` is ignored after the first fit.
+
+    verbose : int, default=0
+        1 prints each initialization and iteration step; 2 and more adds the
+        time and the change of the lower bound.
+
+    verbose_interval : int, default=10
+        Number of iterations between two printed steps.
+
+    Attributes
+    ----------
+    weights_ : ndarray of shape (n_components,)
+        The weight of each mixture component.
+
+    means_ : ndarray of shape (n_components, n_features)
+        The mean of each mixture component.
+
+    covariances_ : ndarray
+        The covariance of each component, shaped as ``precisions_init``.
+
+    precisions_ : ndarray
+        The inverse of ``covariances_``, same shape.
+
+    precisions_cholesky_ : ndarray
+        Upper-triangular factors ``U`` with ``precisions_ = U @ U.T`` ('full',
+        'tied'), or square roots of the precisions ('diag', 'spherical').
+
+    converged_ : bool
+        True when the best initialization reached convergence.
+
+    n_iter_ : int
+        Number of EM steps of the best initialization.
+
+    lower_bound_ : float
+        Mean log-likelihood of the training data at the last EM step of the best
+        initialization.
+
+    lower_bounds_ : list of float of length n_iter_
+        The lower bound at each EM step of the best initialization.
+
+    labels_ : ndarray of shape (n_samples,)
+        Most probable component of each training sample.
+
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of features seen during :term:`fit`, when they are all strings.
+
+    See Also
+    --------
+    sklearn.mixture.GaussianMixture : scikit-learn's implementation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn_em_gmm import GaussianMixture
+    >>> X = np.array([[1, 2], [1, 4], [1, 0], [10, 2], [10, 4], [10, 0]])
+    >>> gm = GaussianMixture(n_components=2, random_state=0).fit(X)
+    >>> gm.means_
+    array([[10.,  2.],
+           [ 1.,  2.]])
+    >>> gm.predict([[0, 0], [12, 3]])
+    array([1, 0])
+    """
+
+    _parameter_constraints: dict = {
+        "n_components": [Interval(Integral, 1, None, closed="left")],
+        "covariance_type": [StrOptions(covariance_type_names())],
+        "tol": [Interval(Real, 0.0, None, closed="left")],
+        "reg_covar": [Interval(Real, 0.0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "init_params": [
+            StrOptions({"kmeans", "random", "random_from_data", "k-means++"})
+        ],
+        "weights_init": ["array-like", None],
+        "means_init": ["array-like", None],
+        "precisions_init": ["array-like", None],
+        "random_state": ["random_state"],
+        "warm_start": ["boolean"],
+        "verbose": ["verbose"],
+        "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        n_components=1,
+        *,
+        covariance_type="full",
+        tol=1e-3,
+        reg_covar=1e-6,
+        max_iter=100,
+        n_init=1,
+        init_params="kmeans",
+        weights_init=None,
+        means_init=None,
+        precisions_init=None,
+        random_state=None,
+        warm_start=False,
+        verbose=0,
+        verbose_interval=10,
+    ):
+        self.n_components = n_components
+        self.covariance_type = covariance_type
+        self.tol = tol
+        self.reg_covar = reg_covar
+        self.max_iter = max_iter
+        self.n_init = n_init
+        self.init_params = init_params
+        self.weights_init = weights_init
+        self.means_init = means_init
+        self.precisions_init = precisions_init
+        self.random_state = random_state
+        self.warm_start = warm_start
+        self.verbose = verbose
+        self.verbose_interval = verbose_interval
+
+    @property
+    def _model(self):
+        return get_covariance_model(self.covariance_type)
+
+    def fit(self, X, y=None, sample_weight=None):
+        """Estimate the model parameters with the EM algorithm.
+
+        The model is fitted ``n_init`` times and the run with the largest lower
+        bound is kept. Each run alternates E- and M-steps until the lower bound
+        gains less than ``tol``, or ``max_iter`` steps; otherwise a
+        :class:`~sklearn.exceptions.ConvergenceWarning` is raised. With
+        ``warm_start``, fitting resumes from the previous solution.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, one row per sample.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights with frequency meaning: an integer weight ``k``
+            fits as ``k`` copies of the row, a zero weight as its removal.
+
+        Returns
+        -------
+        self : object
+            The fitted mixture.
+        """
+        self.fit_predict(X, y, sample_weight=sample_weight)
+        return self
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def fit_predict(self, X, y=None, sample_weight=None):
+        """Estimate the model parameters with X and return its labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data, one row per sample.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights with frequency meaning.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Most probable component of each sample under the fitted model.
+        """
+        # A fit that raises leaves the estimator as it found it.
+        state_before = self.__dict__.copy()
+        try:
+            self._fit(X, sample_weight)
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(state_before)
+            raise
+        return self.labels_
+
+    def _fit(self, X, sample_weight):
+        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        n_samples, n_features = X.shape
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, n_samples)
+            n_samples = int(np.count_nonzero(sample_weight))
+        if n_samples < self.n_components:
+            raise ValueError(
+                "Expected n_samples >= n_components "
+                f"but got n_components = {self.n_components}, "
+                f"n_samples = {n_samples}"
+            )
+        model = self._model
+        given = self._check_initial_parameters(model, n_features, X.dtype)
+
+        warm = self.warm_start and hasattr(self, "converged_")
+        if warm and self.means_.shape[1] != n_features:
+            raise ValueError(
+                f"X has {n_features} features, but the warm-started model was fitted "
+                f"with {self.means_.shape[1]}; set warm_start=False to refit."
+            )
+        random_state = check_random_state(self.random_state)
+        progress = ProgressPrinter(self.verbose, self.verbose_interval)
+        best = None
+        for init in range(1 if warm else self.n_init):
+            progress.init_begin(init)
+            if warm:
+                params, lower_bound = self._fitted_parameters(), self.lower_bound_
+            else:
+                params = initial_parameters(
+                    X,
+                    sample_weight,
+                    model,
+                    n_components=self.n_components,
+                    init_params=self.init_params,
+                    reg_covar=self.reg_covar,
+                    random_state=random_state,
+                    **given,
+                )
+                lower_bound = -math.inf
+            result = run_em(
+                X,
+                sample_weight,
+                params,
+                model,
+                reg_covar=self.reg_covar,
+                tol=self.tol,
+                max_iter=self.max_iter,
+                lower_bound=lower_bound,
+                progress=progress,
+            )
+            if (
+                best is None
+                or result.lower_bound > best.lower_bound
+                or best.lower_bound == -math.inf
+            ):
+                best = result
+
+        if not best.converged and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. "
+                "Try different init parameters, or increase max_iter, "
+                "tol, or check for degenerate data.",
+                ConvergenceWarning,
+            )
+        labels = self._labels(X, best.params, model)
+        self._set_fitted_parameters(best.params, model)
+        scalar = X.dtype.type
+        self.converged_ = best.converged
+        self.n_iter_ = best.n_iter
+        self.lower_bound_ = scalar(best.lower_bound)
+        self.lower_bounds_ = [scalar(bound) for bound in best.lower_bounds]
+        self.labels_ = labels
+
+    def _check_initial_parameters(self, model, n_features, dtype):
+        """Validated copies of the user-given initial parameters, in ``dtype``."""
+        given = {}
+        if self.weights_init is not None:
+            given["weights_init"] = check_weights(
+                self.weights_init, self.n_components, dtype
+            )
+        if self.means_init is not None:
+            given["means_init"] = check_means(
+                self.means_init, self.n_components, n_features, dtype
+            )
+        if self.precisions_init is not None:
+            given["precisions_init"] = check_precisions(
+                self.precisions_init, model, self.n_components, n_features, dtype
+            )
+        return given
+
+    def _fitted_parameters(self):
+        return MixtureParameters(
+            self.weights_, self.means_, self.covariances_, self.precisions_cholesky_
+        )
+
+    def _set_fitted_parameters(self, params, model):
+        self.weights_ = params.weights
+        self.means_ = params.means
+        self.covariances_ = params.covariances
+        self.precisions_cholesky_ = params.precisions_cholesky
+        self.precisions_ = model.precisions(params.precisions_cholesky)
+
+    @staticmethod
+    def _labels(X, params, model):
+        return map_row_blocks(
+            X,
+            len(params.weights),
+            lambda rows: weighted_log_prob(rows, params, model).argmax(axis=1),
+            np.empty(X.shape[0], dtype=np.intp),
+        )
+
+    def _validate_fitted_input(self, X):
+        check_is_fitted(self)
+        return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
+
+    def score_samples(self, X):
+        """Compute the log-likelihood of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One row per sample.
+
+        Returns
+        -------
+        log_prob : ndarray of shape (n_samples,)
+            Log-likelihood of each sample under the model.
+        """
+        X = self._validate_fitted_input(X)
+        params, model = self._fitted_parameters(), self._model
+        return map_row_blocks(
+            X,
+            self.n_components,
+            lambda rows: log_norm_and_resp(rows, params, model)[0],
+            np.empty(X.shape[0], dtype=np.result_type(X, self.means_)),
+        )
+
+    def score(self, X, y=None, sample_weight=None):
+        """Compute the per-sample average log-likelihood of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One row per sample.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the samples in the average.
+
+        Returns
+        -------
+        log_likelihood : float
+            Weighted mean log-likelihood of X under the model.
+        """
+        return self._mean_log_likelihood(X, sample_weight)[0]
+
+    def _mean_log_likelihood(self, X, sample_weight):
+        """Weighted mean log-likelihood of X and the total weight behind it."""
+        log_prob = self.score_samples(X)
+        if sample_weight is None:
+            return float(np.mean(log_prob)), log_prob.shape[0]
+        sample_weight = check_sample_weight(sample_weight, log_prob.shape[0])
+        return (
+            float(np.average(log_prob, weights=sample_weight)),
+            float(np.sum(sample_weight)),
+        )
+
+    def predict(self, X):
+        """Predict the most probable component of each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One row per sample.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            Component labels.
+        """
+        X = self._validate_fitted_input(X)
+        return self._labels(X, self._fitted_parameters(), self._model)
+
+    def predict_proba(self, X):
+        """Posterior probability of each component for each sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            One row per sample.
+
+        Returns
+        -------
+        resp : ndarray of shape (n_samples, n_components)
+            Responsibilities; each row sums to one.
+        """
+        X = self._validate_fitted_input(X)
+        params, model = self._fitted_parameters(), self._model
+        return map_row_blocks(
+            X,
+            self.n_components,
+            lambda rows: log_norm_and_resp(rows, params, model)[1],
+            np.empty(
+                (X.shape[0], self.n_components),
+                dtype=np.result_type(X, self.means_),
+            ),
+        )
+
+    def sample(self, n_samples=1):
+        """Generate random samples from the fitted mixture.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+            Number of samples to generate.
+
+        Returns
+        -------
+        X : ndarray of shape (n_samples, n_features)
+            Randomly generated samples.
+
+        y : ndarray of shape (n_samples,)
+            Component of each sample.
+        """
+        check_is_fitted(self)
+        if n_samples < 1:
+            raise ValueError(
+                f"Invalid value for 'n_samples': {n_samples} . The sampling requires "
+                "at least one sample."
+            )
+        rng = check_random_state(self.random_state)
+        counts = rng.multinomial(n_samples, self.weights_)
+        X = self._model.sample(rng, self.means_, self.covariances_, counts)
+        y = np.concatenate(
+            [np.full(count, k, dtype=np.int64) for k, count in enumerate(counts)]
+        )
+        return X.astype(np.float64, copy=False), y
+
+    def _n_parameters(self):
+        """Number of free parameters of the fitted model."""
+        n_components, n_features = self.means_.shape
+        return (
+            self._model.n_covariance_parameters(n_components, n_features)
+            + n_components * n_features
+            + n_components
+            - 1
+        )
+
+    def bic(self, X, sample_weight=None):
+        """Bayesian information criterion of the model on X; the lower the better.
+
+        ``-2 log L + n_parameters log(n)``, with ``n`` the total sample weight.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input samples.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the samples.
+
+        Returns
+        -------
+        bic : float
+        """
+        mean_log_likelihood, n = self._mean_log_likelihood(X, sample_weight)
+        return -2 * mean_log_likelihood * n + self._n_parameters() * math.log(n)
+
+    def aic(self, X, sample_weight=None):
+        """Akaike information criterion of the model on X; the lower the better.
+
+        ``-2 log L + 2 n_parameters``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            The input samples.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the samples.
+
+        Returns
+        -------
+        aic : float
+        """
+        mean_log_likelihood, n = self._mean_log_likelihood(X, sample_weight)
+        return -2 * mean_log_likelihood * n + 2 * self._n_parameters()

@@ -1,0 +1,98 @@
+"""Validation of user-given initial parameters and sample weights, with sklearn's messages.
+
+Each function returns a validated copy in the requested dtype and never touches its
+input; the estimator calls them once, at the boundary, and the kernels trust the result.
+"""
+
+import numpy as np
+from sklearn.utils import check_array
+
+
+def _check_shape(array, expected_shape, name):
+    if array.shape != expected_shape:
+        raise ValueError(
+            f"The parameter '{name}' should have the shape of {expected_shape}, "
+            f"but got {array.shape}"
+        )
+
+
+def _as_float_array(array, name, **kwargs):
+    return check_array(
+        array,
+        dtype=[np.float64, np.float32],
+        ensure_2d=False,
+        input_name=name,
+        **kwargs,
+    )
+
+
+def check_weights(weights, n_components, dtype):
+    """Validate ``weights_init``: shape (n_components,), in [0, 1], summing to one."""
+    weights = _as_float_array(weights, "weights_init")
+    _check_shape(weights, (n_components,), "weights")
+    if np.any(weights < 0.0) or np.any(weights > 1.0):
+        raise ValueError(
+            "The parameter 'weights' should be in the range [0, 1], but got max value "
+            f"{np.max(weights):.5f}, min value {np.min(weights):.5f}"
+        )
+    atol = 1e-6 if weights.dtype == np.float32 else 1e-8
+    if not abs(1.0 - float(np.sum(weights))) <= atol:
+        raise ValueError(
+            "The parameter 'weights' should be normalized, but got sum(weights) = "
+            f"{np.sum(weights):.5f}"
+        )
+    return weights.astype(dtype)
+
+
+def check_means(means, n_components, n_features, dtype):
+    """Validate ``means_init``: shape (n_components, n_features), finite."""
+    means = _as_float_array(means, "means_init")
+    _check_shape(means, (n_components, n_features), "means")
+    return means.astype(dtype)
+
+
+def check_precisions(precisions, model, n_components, n_features, dtype):
+    """Validate ``precisions_init`` for ``model``: shape, symmetry, positivity."""
+    precisions = _as_float_array(
+        precisions, "precisions_init", allow_nd=model.name == "full"
+    )
+    _check_shape(
+        precisions,
+        model.parameter_shape(n_components, n_features),
+        f"{model.name} precision",
+    )
+    model.check_precisions(precisions)
+    return precisions.astype(dtype)
+
+
+def check_sample_weight(sample_weight, n_samples):
+    """Validate ``sample_weight``: shape (n_samples,), finite, non-negative, not all zero.
+
+    Returns
+    -------
+    ndarray of shape (n_samples,), float64
+    """
+    if np.isscalar(sample_weight):
+        sample_weight = np.full(n_samples, sample_weight)
+    sample_weight = check_array(
+        sample_weight,
+        dtype=np.float64,
+        ensure_2d=False,
+        ensure_min_samples=0,
+        input_name="sample_weight",
+    )
+    if sample_weight.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight.shape == {sample_weight.shape}, expected ({n_samples},)!"
+        )
+    if np.any(sample_weight < 0):
+        raise ValueError(
+            "Negative values in data passed to `sample_weight`: sample weights must "
+            "be non-negative."
+        )
+    if not np.any(sample_weight > 0):
+        raise ValueError(
+            "All sample_weight values are zero: at least one sample must have a "
+            "positive weight."
+        )
+    return sample_weight
