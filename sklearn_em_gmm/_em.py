@@ -20,7 +20,7 @@ _MIN_BLOCK_ROWS = 256
 
 
 class MixtureParameters(NamedTuple):
-    """Parameters of a Gaussian mixture, in the layout of sklearn's fitted attributes."""
+    """Parameters of a Gaussian mixture, laid out as sklearn's fitted attributes."""
 
     weights: np.ndarray
     means: np.ndarray
@@ -128,26 +128,28 @@ def expectation(X, sample_weight, params, model):
 
 
 def estimate_gaussian(stats, model, reg_covar, dtype):
-    """Weights, means and covariances from sufficient statistics (sklearn's M-step).
+    """Component weight sums, means and covariances from sufficient statistics.
 
     As in sklearn, ``10 * eps`` is added to every component's weight sum, which keeps
     an emptied component finite: its mean shrinks to zero and its covariance to
     ``reg_covar``.
+
+    Returns
+    -------
+    nk : ndarray of shape (n_components,), float64
+    means : ndarray of shape (n_components, n_features), in ``dtype``
+    covariances : ndarray, in ``dtype``
     """
     nk = stats.nk + 10 * np.finfo(dtype).eps
-    weights = nk / nk.sum()
     means = stats.means * (stats.nk / nk)[:, np.newaxis]
     covariances = model.estimate_covariances(stats.scatter, nk, reg_covar)
-    return (
-        weights.astype(dtype, copy=False),
-        means.astype(dtype, copy=False),
-        covariances.astype(dtype, copy=False),
-    )
+    return nk, means.astype(dtype, copy=False), covariances.astype(dtype, copy=False)
 
 
 def maximization(stats, model, reg_covar, dtype):
     """M-step: the parameters that maximise the expected log-likelihood."""
-    weights, means, covariances = estimate_gaussian(stats, model, reg_covar, dtype)
+    nk, means, covariances = estimate_gaussian(stats, model, reg_covar, dtype)
+    weights = (nk / nk.sum()).astype(dtype, copy=False)
     return MixtureParameters(
         weights, means, covariances, model.precisions_cholesky(covariances)
     )

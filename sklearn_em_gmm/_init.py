@@ -82,10 +82,16 @@ def initial_parameters(
             _resp_blocks(X, sample_weight, n_components, init_params, random_state),
             model.full_scatter,
         )
-        estimated = estimate_gaussian(stats, model, reg_covar, X.dtype)
-        weights = estimated[0] if weights_init is None else weights_init
-        means = estimated[1] if means_init is None else means_init
-        covariances = estimated[2]
+        nk, estimated_means, covariances = estimate_gaussian(
+            stats, model, reg_covar, X.dtype
+        )
+        if weights_init is None:
+            # sklearn divides by the number of samples, not by sum(nk): after a
+            # one-point-per-component start the weights sum to k / n until the
+            # first M-step, which shifts the first lower bound.
+            total_weight = X.shape[0] if sample_weight is None else sample_weight.sum()
+            weights = (nk / total_weight).astype(X.dtype, copy=False)
+        means = estimated_means if means_init is None else means_init
     if precisions_init is None:
         precisions_cholesky = model.precisions_cholesky(covariances)
     else:

@@ -68,7 +68,7 @@ class SufficientStatistics:
     def merge(self, other):
         """Statistics of the union of the rows behind ``self`` and ``other``."""
         nk = self.nk + other.nk
-        # share of the merged weight that comes from ``other``; zero for empty components
+        # share of the merged weight from ``other``; zero for empty components
         other_share = np.divide(other.nk, nk, out=np.zeros_like(nk), where=nk > 0)
         delta = other.means - self.means
         means = self.means + other_share[:, np.newaxis] * delta

@@ -1,4 +1,4 @@
-"""Validation of user-given initial parameters and sample weights, with sklearn's messages.
+"""Validation of initial parameters and sample weights, with sklearn's messages.
 
 Each function returns a validated copy in the requested dtype and never touches its
 input; the estimator calls them once, at the boundary, and the kernels trust the result.
@@ -66,7 +66,7 @@ def check_precisions(precisions, model, n_components, n_features, dtype):
 
 
 def check_sample_weight(sample_weight, n_samples):
-    """Validate ``sample_weight``: shape (n_samples,), finite, non-negative, not all zero.
+    """Validate ``sample_weight``: shape (n_samples,), finite, >= 0, not all zero.
 
     Returns
     -------

@@ -13,19 +13,20 @@ class ProgressPrinter:
 
     def init_begin(self, init):
         if self.verbose >= 1:
-            print("Initialization %d" % init)
+            print(f"Initialization {init}")
             self._init_start = self._iter_start = time()
 
     def iteration_end(self, n_iter, change):
         if n_iter % self.verbose_interval != 0:
             return
         if self.verbose == 1:
-            print("  Iteration %d" % n_iter)
+            print(f"  Iteration {n_iter}")
         elif self.verbose >= 2:
             now = time()
+            elapsed = now - self._iter_start
             print(
-                "  Iteration %d\t time lapse %.5fs\t ll change %.5f"
-                % (n_iter, now - self._iter_start, change)
+                f"  Iteration {n_iter}\t time lapse {elapsed:.5f}s\t"
+                f" ll change {change:.5f}"
             )
             self._iter_start = now
 

@@ -1,6 +1,6 @@
 """Covariance models, found by name in one registry."""
 
-from . import _axis_aligned, _ellipsoidal  # noqa: F401  (registers the models)
+from . import _ellipsoidal, _axis_aligned  # noqa: F401, I001  (registers the models)
 from ._base import (
     CovarianceModel,
     canonical_models,

@@ -1,4 +1,4 @@
-"""Covariance models with axis-aligned ellipsoids: ``diag`` (VVI) and ``spherical`` (VII).
+"""Axis-aligned covariance models: ``diag`` (VVI) and ``spherical`` (VII).
 
 The precision Cholesky factor of a diagonal covariance is elementwise
 ``1 / sqrt(variance)``, so these models never factorize a matrix.
@@ -48,7 +48,9 @@ class DiagonalCovariance(CovarianceModel):
 
     def squared_mahalanobis(self, X, means, precisions_cholesky):
         distances = np.empty((X.shape[0], means.shape[0]), dtype=X.dtype)
-        for k, (mean, prec_chol) in enumerate(zip(means, precisions_cholesky)):
+        for k, (mean, prec_chol) in enumerate(
+            zip(means, precisions_cholesky, strict=True)
+        ):
             scaled = (X - mean) * prec_chol
             distances[:, k] = np.einsum("ij,ij->i", scaled, scaled)
         return distances
@@ -58,7 +60,7 @@ class DiagonalCovariance(CovarianceModel):
         return np.vstack(
             [
                 mean + rng.standard_normal(size=(count, n_features)) * np.sqrt(cov)
-                for mean, cov, count in zip(means, covariances, counts)
+                for mean, cov, count in zip(means, covariances, counts, strict=True)
             ]
         )
 

@@ -1,9 +1,9 @@
 """The interface every covariance model implements, and the registry that finds them.
 
-A covariance model turns sufficient statistics into covariances (the M-step), covariances
-into Cholesky factors of precisions, and Cholesky factors into squared Mahalanobis
-distances (the E-step). Everything else in the package is written against this interface,
-so a new model is one class and one registry line.
+A covariance model turns sufficient statistics into covariances (the M-step),
+covariances into Cholesky factors of precisions, and those factors into squared
+Mahalanobis distances (the E-step). The rest of the package is written against this
+interface, so a new model is one class and one registry line.
 """
 
 from abc import ABC, abstractmethod
@@ -71,7 +71,7 @@ class CovarianceModel(ABC):
 
     @abstractmethod
     def precisions_cholesky(self, covariances):
-        """Cholesky factors of the precisions; raise ValueError if not positive definite."""
+        """Cholesky factors of the precisions; ValueError unless positive definite."""
 
     @abstractmethod
     def precisions_cholesky_from_precisions(self, precisions):

@@ -1,4 +1,4 @@
-"""Covariance models with general (rotated) ellipsoids: ``full`` (VVV) and ``tied`` (EEE).
+"""Covariance models with rotated ellipsoids: ``full`` (VVV) and ``tied`` (EEE).
 
 Precisions are stored as upper-triangular factors ``U`` with ``precision = U @ U.T``.
 From the covariance's lower Cholesky factor ``L`` (``cov = L @ L.T``), ``U = inv(L).T``,
@@ -66,7 +66,7 @@ def _add_to_diagonal(matrices, value):
 
 
 class FullCovariance(CovarianceModel):
-    """Each component has its own covariance matrix: ``Sigma_k = lambda_k D_k A_k D_k.T``."""
+    """Each component has its own covariance: ``Sigma_k = lambda_k D_k A_k D_k.T``."""
 
     name = "full"
     mclust_code = "VVV"
@@ -106,7 +106,9 @@ class FullCovariance(CovarianceModel):
 
     def squared_mahalanobis(self, X, means, precisions_cholesky):
         distances = np.empty((X.shape[0], means.shape[0]), dtype=X.dtype)
-        for k, (mean, prec_chol) in enumerate(zip(means, precisions_cholesky)):
+        for k, (mean, prec_chol) in enumerate(
+            zip(means, precisions_cholesky, strict=True)
+        ):
             # ||(x - mu) @ U||^2 = (x - mu).T @ precision @ (x - mu)
             distances[:, k] = _squared_norm_rows((X - mean) @ prec_chol)
         return distances
@@ -115,7 +117,9 @@ class FullCovariance(CovarianceModel):
         return np.vstack(
             [
                 rng.multivariate_normal(mean, covariance, int(count))
-                for mean, covariance, count in zip(means, covariances, counts)
+                for mean, covariance, count in zip(
+                    means, covariances, counts, strict=True
+                )
             ]
         )
 
@@ -167,7 +171,7 @@ class TiedCovariance(CovarianceModel):
         return np.vstack(
             [
                 rng.multivariate_normal(mean, covariances, int(count))
-                for mean, count in zip(means, counts)
+                for mean, count in zip(means, counts, strict=True)
             ]
         )
 

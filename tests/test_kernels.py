@@ -1,0 +1,189 @@
+"""The E-step, M-step and statistics against independent references."""
+
+import numpy as np
+import pytest
+from conftest import COVARIANCE_TYPES
+from scipy import special, stats
+from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
+
+from sklearn_em_gmm._covariance import (
+    canonical_models,
+    covariance_type_names,
+    get_covariance_model,
+)
+from sklearn_em_gmm._em import (
+    MixtureParameters,
+    expectation,
+    log_norm_and_resp,
+    maximization,
+    weighted_log_prob,
+)
+from sklearn_em_gmm._stats import SufficientStatistics
+
+
+def _random_parameters(covariance_type, n_components=3, n_features=4, seed=0):
+    rng = np.random.RandomState(seed)
+    weights = rng.dirichlet(np.ones(n_components))
+    means = rng.normal(scale=3.0, size=(n_components, n_features))
+
+    def spd():
+        a = rng.normal(size=(n_features, n_features))
+        return a @ a.T + n_features * np.eye(n_features)
+
+    covariances = {
+        "full": np.stack([spd() for _ in range(n_components)]),
+        "tied": spd(),
+        "diag": rng.uniform(0.5, 2.0, size=(n_components, n_features)),
+        "spherical": rng.uniform(0.5, 2.0, size=n_components),
+    }[covariance_type]
+    model = get_covariance_model(covariance_type)
+    params = MixtureParameters(
+        weights, means, covariances, model.precisions_cholesky(covariances)
+    )
+    return model, params
+
+
+def _dense_covariance(covariance_type, covariances, k, n_features):
+    return {
+        "full": lambda: covariances[k],
+        "tied": lambda: covariances,
+        "diag": lambda: np.diag(covariances[k]),
+        "spherical": lambda: covariances[k] * np.eye(n_features),
+    }[covariance_type]()
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_log_prob_matches_scipy(covariance_type):
+    model, params = _random_parameters(covariance_type)
+    X = np.random.RandomState(1).normal(scale=3.0, size=(50, 4))
+    expected = np.column_stack(
+        [
+            np.log(params.weights[k])
+            + stats.multivariate_normal(
+                params.means[k],
+                _dense_covariance(covariance_type, params.covariances, k, 4),
+            ).logpdf(X)
+            for k in range(3)
+        ]
+    )
+    np.testing.assert_allclose(
+        weighted_log_prob(X, params, model), expected, rtol=1e-10
+    )
+
+    log_norm, resp = log_norm_and_resp(X, params, model)
+    np.testing.assert_allclose(log_norm, special.logsumexp(expected, axis=1))
+    np.testing.assert_allclose(resp, special.softmax(expected, axis=1), atol=1e-14)
+    np.testing.assert_allclose(resp.sum(axis=1), 1.0)
+
+
+def test_log_prob_survives_far_away_rows():
+    model, params = _random_parameters("full")
+    X = np.full((2, 4), 1e4)
+    log_norm, resp = log_norm_and_resp(X, params, model)
+    assert np.all(np.isfinite(log_norm))
+    np.testing.assert_allclose(resp.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_precision_factors_invert_the_covariances(covariance_type):
+    model, params = _random_parameters(covariance_type)
+    precisions = model.precisions(params.precisions_cholesky)
+    for k in range(3):
+        cov = _dense_covariance(covariance_type, params.covariances, k, 4)
+        prec = _dense_covariance(covariance_type, precisions, k, 4)
+        np.testing.assert_allclose(prec @ cov, np.eye(4), atol=1e-12)
+    np.testing.assert_allclose(
+        model.precisions_cholesky_from_precisions(precisions),
+        params.precisions_cholesky,
+        rtol=1e-10,
+    )
+    np.testing.assert_allclose(
+        model.covariances_from_precisions_cholesky(params.precisions_cholesky),
+        params.covariances,
+        rtol=1e-10,
+    )
+    if covariance_type in ("full", "tied"):
+        # upper triangular, like sklearn's precisions_cholesky_
+        assert np.allclose(np.tril(params.precisions_cholesky, -1), 0.0)
+
+
+def test_statistics_match_weighted_moments():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(40, 3)) + 1e6
+    resp = rng.dirichlet(np.ones(2), size=40)
+    weights = rng.uniform(0, 2, size=40)
+    full = SufficientStatistics.from_rows(X, resp * weights[:, None], True)
+    diag = SufficientStatistics.from_rows(X, resp * weights[:, None], False)
+    for k in range(2):
+        aweights = resp[:, k] * weights
+        np.testing.assert_allclose(full.nk[k], aweights.sum())
+        np.testing.assert_allclose(full.means[k], np.average(X, 0, aweights))
+        expected = np.cov((X - 1e6).T, aweights=aweights, bias=True) * aweights.sum()
+        np.testing.assert_allclose(full.scatter[k], expected, rtol=1e-8)
+        np.testing.assert_allclose(diag.scatter[k], np.diag(expected), rtol=1e-8)
+
+
+@pytest.mark.parametrize("full_scatter", [True, False])
+def test_statistics_of_chunks_merge_to_the_whole(full_scatter):
+    rng = np.random.RandomState(1)
+    X = rng.normal(size=(90, 3)) + 1e6
+    resp = rng.dirichlet(np.ones(3), size=90)
+    resp[:30, 2] = 0.0  # component 2 is empty in the first chunk
+    whole = SufficientStatistics.from_rows(X, resp, full_scatter)
+    merged = SufficientStatistics.from_rows(X[:30], resp[:30], full_scatter)
+    for rows in (slice(30, 31), slice(31, 90)):
+        merged = merged.merge(
+            SufficientStatistics.from_rows(X[rows], resp[rows], full_scatter)
+        )
+    np.testing.assert_allclose(merged.nk, whole.nk, rtol=1e-13)
+    np.testing.assert_allclose(merged.means, whole.means, rtol=1e-14)
+    np.testing.assert_allclose(merged.scatter, whole.scatter, rtol=1e-8)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_one_em_step_matches_sklearn(covariance_type):
+    model, params = _random_parameters(covariance_type, seed=3)
+    X = np.random.RandomState(2).normal(scale=3.0, size=(200, 4))
+    mean_log_likelihood, statistics = expectation(X, None, params, model)
+    updated = maximization(statistics, model, 1e-6, X.dtype)
+
+    reference = SklearnGaussianMixture(
+        3,
+        covariance_type=covariance_type,
+        weights_init=params.weights,
+        means_init=params.means,
+        precisions_init=model.precisions(params.precisions_cholesky),
+        max_iter=1,
+    )
+    with pytest.warns(Warning):
+        reference.fit(X)
+    assert mean_log_likelihood == pytest.approx(reference.lower_bounds_[0], rel=1e-12)
+    np.testing.assert_allclose(updated.weights, reference.weights_, rtol=1e-12)
+    np.testing.assert_allclose(updated.means, reference.means_, rtol=1e-10)
+    np.testing.assert_allclose(updated.covariances, reference.covariances_, rtol=1e-10)
+
+
+def test_registry_has_each_sklearn_name_and_mclust_alias():
+    aliases = {"full": "VVV", "tied": "EEE", "diag": "VVI", "spherical": "VII"}
+    assert covariance_type_names() == set(aliases) | set(aliases.values())
+    for name, code in aliases.items():
+        assert get_covariance_model(name) is get_covariance_model(code)
+        assert get_covariance_model(name).name == name
+    assert [m.name for m in canonical_models()] == list(aliases)
+    with pytest.raises(ValueError, match="Unknown covariance_type 'XYZ'"):
+        get_covariance_model("XYZ")
+
+
+@pytest.mark.parametrize(
+    ("covariance_type", "expected"),
+    [
+        ("full", 3 * 4 * 5 // 2),
+        ("tied", 4 * 5 // 2),
+        ("diag", 3 * 4),
+        ("spherical", 3),
+    ],
+)
+def test_covariance_parameter_counts(covariance_type, expected):
+    assert (
+        get_covariance_model(covariance_type).n_covariance_parameters(3, 4) == expected
+    )
