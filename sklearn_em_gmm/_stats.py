@@ -58,11 +58,20 @@ class SufficientStatistics:
         else:
             scatter = np.empty((n_components, n_features))
         for k in range(n_components):
+            if nk[k] == 0:
+                scatter[k] = 0.0
+                continue
             centred = X - means[k]
+            # corrected two-pass: the rounding error of the first mean is measured
+            # about that mean and removed from both the mean and the scatter
+            correction = (weighted_resp[:, k] @ centred) / nk[k]
             if full_scatter:
                 scatter[k] = (weighted_resp[:, k, np.newaxis] * centred).T @ centred
+                scatter[k] -= nk[k] * np.outer(correction, correction)
             else:
                 scatter[k] = weighted_resp[:, k] @ (centred * centred)
+                scatter[k] -= nk[k] * correction * correction
+            means[k] += correction
         return cls(nk, means, scatter)
 
     def merge(self, other):

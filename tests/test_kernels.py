@@ -187,3 +187,11 @@ def test_covariance_parameter_counts(covariance_type, expected):
     assert (
         get_covariance_model(covariance_type).n_covariance_parameters(3, 4) == expected
     )
+
+
+@pytest.mark.parametrize("full_scatter", [True, False])
+def test_identical_rows_have_their_value_as_mean_and_no_scatter(full_scatter):
+    X = np.full((10, 2), 3.7)
+    statistics = SufficientStatistics.from_rows(X, np.ones((10, 1)), full_scatter)
+    np.testing.assert_array_equal(statistics.means, [[3.7, 3.7]])
+    np.testing.assert_array_equal(statistics.scatter, 0.0)

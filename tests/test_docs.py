@@ -1,0 +1,23 @@
+"""The examples in the docstrings and the README run and print what they show."""
+
+import doctest
+import re
+from pathlib import Path
+
+import sklearn_em_gmm._estimator
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_docstring_examples():
+    result = doctest.testmod(sklearn_em_gmm._estimator, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
+
+
+def test_readme_example_runs():
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    assert blocks
+    namespace = {}
+    exec(compile(blocks[0], str(README), "exec"), namespace)
+    assert namespace["gm"].converged_
