@@ -338,7 +338,7 @@ default='kmeans'
                 "Try different init parameters, or increase max_iter, "
                 "tol, or check for degenerate data.",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=1,
             )
         labels = self._labels(X, best.params, model)
         self._set_fitted_parameters(best.params, model)
