@@ -4,13 +4,19 @@ import doctest
 import re
 from pathlib import Path
 
+import pytest
+
+import sklearn_em_gmm._cli
 import sklearn_em_gmm._estimator
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_docstring_examples():
-    result = doctest.testmod(sklearn_em_gmm._estimator, optionflags=doctest.ELLIPSIS)
+@pytest.mark.parametrize(
+    "module", [sklearn_em_gmm._estimator, sklearn_em_gmm._cli], ids=lambda m: m.__name__
+)
+def test_docstring_examples(module):
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
 
