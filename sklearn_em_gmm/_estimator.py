@@ -29,6 +29,18 @@ from ._validation import (
 from ._verbose import ProgressPrinter
 
 
+def _drop_and_rescale(X, sample_weight):
+    """Remove the rows of zero weight and scale the other weights to mean one.
+
+    Removal makes a zero weight exactly a removed row, wherever the row lies; the
+    scale keeps sklearn's ``10 * eps`` floor on component weights relative to a row.
+    """
+    positive = sample_weight > 0
+    if not positive.all():
+        X, sample_weight = X[positive], sample_weight[positive]
+    return X, sample_weight / sample_weight.mean()
+
+
 class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
     """Gaussian mixture fitted by expectation-maximization.
 
@@ -272,14 +284,16 @@ default='kmeans'
             self.__dict__.clear()
             self.__dict__.update(state_before)
             raise
-        return self.labels_
+        return self.labels_.copy()
 
     def _fit(self, X, sample_weight):
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         n_samples, n_features = X.shape
+        all_rows = X
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, n_samples)
-            n_samples = int(np.count_nonzero(sample_weight))
+            X, sample_weight = _drop_and_rescale(X, sample_weight)
+            n_samples = X.shape[0]
         if n_samples < self.n_components:
             raise ValueError(
                 "Expected n_samples >= n_components "
@@ -287,7 +301,7 @@ default='kmeans'
                 f"n_samples = {n_samples}"
             )
         model = self._model
-        given = self._check_initial_parameters(model, n_features, X.dtype)
+        given = self._check_initial_parameters(model, n_features)
 
         warm = self.warm_start and hasattr(self, "converged_")
         if warm and self.means_.shape[1] != n_features:
@@ -295,6 +309,8 @@ default='kmeans'
                 f"X has {n_features} features, but the warm-started model was fitted "
                 f"with {self.means_.shape[1]}; set warm_start=False to refit."
             )
+        # The fit runs in X's dtype, whatever the dtype of the initial parameters.
+        given = {name: value.astype(X.dtype) for name, value in given.items()}
         random_state = check_random_state(self.random_state)
         progress = ProgressPrinter(self.verbose, self.verbose_interval)
         best = None
@@ -340,29 +356,28 @@ default='kmeans'
                 ConvergenceWarning,
                 stacklevel=1,
             )
-        labels = self._labels(X, best.params, model)
+        labels = self._labels(all_rows, best.params, model)
         self._set_fitted_parameters(best.params, model)
         scalar = X.dtype.type
         self.converged_ = best.converged
         self.n_iter_ = best.n_iter
-        self.lower_bound_ = scalar(best.lower_bound)
+        # with no EM step, sklearn leaves its bound at the float -inf it started from
+        self.lower_bound_ = scalar(best.lower_bound) if best.n_iter else -math.inf
         self.lower_bounds_ = [scalar(bound) for bound in best.lower_bounds]
         self.labels_ = labels
 
-    def _check_initial_parameters(self, model, n_features, dtype):
-        """Validated copies of the user-given initial parameters, in ``dtype``."""
+    def _check_initial_parameters(self, model, n_features):
+        """Validated copies of the user-given initial parameters."""
         given = {}
         if self.weights_init is not None:
-            given["weights_init"] = check_weights(
-                self.weights_init, self.n_components, dtype
-            )
+            given["weights_init"] = check_weights(self.weights_init, self.n_components)
         if self.means_init is not None:
             given["means_init"] = check_means(
-                self.means_init, self.n_components, n_features, dtype
+                self.means_init, self.n_components, n_features
             )
         if self.precisions_init is not None:
             given["precisions_init"] = check_precisions(
-                self.precisions_init, model, self.n_components, n_features, dtype
+                self.precisions_init, model, self.n_components, n_features
             )
         return given
 
@@ -440,8 +455,9 @@ default='kmeans'
         if sample_weight is None:
             return float(np.mean(log_prob)), log_prob.shape[0]
         sample_weight = check_sample_weight(sample_weight, log_prob.shape[0])
+        positive = sample_weight > 0  # a zero weight removes the row, even at -inf
         return (
-            float(np.average(log_prob, weights=sample_weight)),
+            float(np.average(log_prob[positive], weights=sample_weight[positive])),
             float(np.sum(sample_weight)),
         )
 

@@ -27,7 +27,8 @@ def _hard_labels(X, sample_weight, n_components, init_params, random_state):
         )
     else:  # random_from_data
         probabilities = None
-        if sample_weight is not None:
+        # equal weights draw as no weights, so unit weights reproduce sklearn
+        if sample_weight is not None and np.ptp(sample_weight) > 0:
             probabilities = sample_weight / sample_weight.sum()
         indices = random_state.choice(
             n_samples, size=n_components, replace=False, p=probabilities

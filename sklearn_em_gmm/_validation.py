@@ -1,7 +1,8 @@
 """Validation of initial parameters and sample weights, with sklearn's messages.
 
-Each function returns a validated copy in the requested dtype and never touches its
-input; the estimator calls them once, at the boundary, and the kernels trust the result.
+Each function returns a validated array (float64, or float32 if given float32) and never
+modifies its input; the estimator calls them once, at the boundary, and the kernels
+trust the result.
 """
 
 import numpy as np
@@ -26,7 +27,7 @@ def _as_float_array(array, name, **kwargs):
     )
 
 
-def check_weights(weights, n_components, dtype):
+def check_weights(weights, n_components):
     """Validate ``weights_init``: shape (n_components,), in [0, 1], summing to one."""
     weights = _as_float_array(weights, "weights_init")
     _check_shape(weights, (n_components,), "weights")
@@ -41,17 +42,17 @@ def check_weights(weights, n_components, dtype):
             "The parameter 'weights' should be normalized, but got sum(weights) = "
             f"{np.sum(weights):.5f}"
         )
-    return weights.astype(dtype)
+    return weights
 
 
-def check_means(means, n_components, n_features, dtype):
+def check_means(means, n_components, n_features):
     """Validate ``means_init``: shape (n_components, n_features), finite."""
     means = _as_float_array(means, "means_init")
     _check_shape(means, (n_components, n_features), "means")
-    return means.astype(dtype)
+    return means
 
 
-def check_precisions(precisions, model, n_components, n_features, dtype):
+def check_precisions(precisions, model, n_components, n_features):
     """Validate ``precisions_init`` for ``model``: shape, symmetry, positivity."""
     precisions = _as_float_array(
         precisions, "precisions_init", allow_nd=model.name == "full"
@@ -62,7 +63,7 @@ def check_precisions(precisions, model, n_components, n_features, dtype):
         f"{model.name} precision",
     )
     model.check_precisions(precisions)
-    return precisions.astype(dtype)
+    return precisions
 
 
 def check_sample_weight(sample_weight, n_samples):

@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import COVARIANCE_TYPES, INIT_PARAMS, relative_difference
+from conftest import COVARIANCE_TYPES, DATASETS, INIT_PARAMS, relative_difference
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from sklearn_em_gmm import GaussianMixture
@@ -76,8 +76,6 @@ def test_same_start_gives_sklearns_fit(dataset, covariance_type):
 
 def test_overlapping_clusters_need_many_iterations():
     # guards the data set above: the parity must be shown on a long EM run
-    from conftest import DATASETS
-
     X = DATASETS["overlapping_blobs"]()
     ours, _ = _fit_both(
         X, n_components=3, tol=1e-6, max_iter=300, **_starting_point(X, 3, "full")
@@ -208,9 +206,33 @@ def test_float32_stays_float32_and_close_to_float64(dataset, covariance_type):
         **_starting_point(X, 3, covariance_type),
     )
     fit64 = GaussianMixture(**params).fit(X)
-    fit32 = GaussianMixture(**params).fit(X.astype(np.float32))
+    start32 = {
+        name: value.astype(np.float32)
+        for name, value in _starting_point(X, 3, covariance_type).items()
+    }
+    fit32 = GaussianMixture(**{**params, **start32}).fit(X.astype(np.float32))
     for name in FITTED_ARRAYS:
         assert getattr(fit32, name).dtype == np.float32
         assert relative_difference(getattr(fit32, name), getattr(fit64, name)) < 1e-3
     assert fit32.score_samples(X.astype(np.float32)).dtype == np.float32
     assert fit32.predict_proba(X.astype(np.float32)).dtype == np.float32
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("given", ["weights_init", "means_init", "precisions_init"])
+def test_float32_data_with_float64_initial_parameters_stays_float32(
+    covariance_type, given
+):
+    # sklearn's dtypes here are accidental: they depend on the covariance type and on
+    # which parameter is given (float64 weights_ beside float32 covariances_ for
+    # 'full', all float64 for 'diag'). Ours follow X.
+    X = DATASETS["iris"]().astype(np.float32)
+    start = _starting_point(X, 3, covariance_type)
+    fit = GaussianMixture(
+        n_components=3,
+        covariance_type=covariance_type,
+        **{given: start[given].astype(np.float64)},
+    ).fit(X)
+    for name in FITTED_ARRAYS:
+        assert getattr(fit, name).dtype == np.float32
+    assert fit.predict_proba(X).dtype == np.float32

@@ -123,9 +123,17 @@ def test_zero_weight_equals_removing_the_row(covariance_type):
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_unit_weights_equal_no_weights(covariance_type):
+@pytest.mark.parametrize(
+    "init_params", ["kmeans", "k-means++", "random", "random_from_data"]
+)
+def test_unit_weights_equal_no_weights(covariance_type, init_params):
     X, _ = _data(seed=5)
-    params = dict(n_components=3, covariance_type=covariance_type, random_state=0)
+    params = dict(
+        n_components=3,
+        covariance_type=covariance_type,
+        init_params=init_params,
+        random_state=0,
+    )
     _assert_same_fit(_fit(X, np.ones(len(X)), **params), _fit(X, **params))
 
 
@@ -184,3 +192,47 @@ def test_invalid_sample_weight_is_a_clear_error(sample_weight, message):
     X = np.random.RandomState(0).normal(size=(10, 2))
     with pytest.raises(ValueError, match=message):
         GaussianMixture(n_components=3).fit(X, sample_weight=sample_weight)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("scale", [1e-9, 1e-3, 1e6])
+def test_weights_of_any_scale_give_the_unweighted_fit(dtype, scale):
+    # the 10 * eps floor on component weights must not grow relative to tiny weights
+    X, _ = _data(seed=9)
+    X = (X + 1e4).astype(dtype)
+    params = dict(n_components=3, random_state=0)
+    unweighted = _fit(X, **params)
+    weighted = _fit(X, np.full(len(X), scale), **params)
+    rtol = 1e-4 if dtype == np.float32 else 1e-10
+    for name in FITTED_ARRAYS:
+        assert (
+            relative_difference(getattr(weighted, name), getattr(unweighted, name))
+            < rtol
+        )
+
+
+@pytest.mark.parametrize(
+    "init_params", ["kmeans", "k-means++", "random", "random_from_data"]
+)
+def test_a_zero_weight_row_far_away_is_removed(init_params):
+    # e.g. a float32 fill value: its distances overflow, yet weight 0 removes it
+    X, _ = _data(seed=10)
+    X = X.astype(np.float32)
+    filled = np.vstack([X, np.full((1, X.shape[1]), 9.96921e36, dtype=np.float32)])
+    weights = np.r_[np.ones(len(X)), 0.0]
+    params = dict(n_components=3, init_params=init_params, random_state=0)
+    with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+        weighted = _fit(filled, weights, **params)
+        assert weighted.labels_.shape == (len(filled),)
+        assert weighted.score(filled, sample_weight=weights) == pytest.approx(
+            weighted.score(X)
+        )
+    _assert_same_fit(weighted, _fit(X, **params), rtol=1e-6)
+
+
+def test_fit_predict_returns_a_copy_of_labels():
+    X, _ = _data(seed=11)
+    gm = GaussianMixture(n_components=2, random_state=0)
+    labels = gm.fit_predict(X)
+    labels[:] = -1
+    assert gm.labels_.min() >= 0

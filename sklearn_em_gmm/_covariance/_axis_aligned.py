@@ -47,7 +47,7 @@ class DiagonalCovariance(CovarianceModel):
         return np.sum(np.log(precisions_cholesky), axis=1)
 
     def squared_mahalanobis(self, X, means, precisions_cholesky):
-        distances = np.empty((X.shape[0], means.shape[0]), dtype=X.dtype)
+        distances = np.empty((len(X), len(means)), dtype=np.result_type(X, means))
         for k, (mean, prec_chol) in enumerate(
             zip(means, precisions_cholesky, strict=True)
         ):
@@ -84,7 +84,7 @@ class SphericalCovariance(DiagonalCovariance):
         return n_features * np.log(precisions_cholesky)
 
     def squared_mahalanobis(self, X, means, precisions_cholesky):
-        distances = np.empty((X.shape[0], means.shape[0]), dtype=X.dtype)
+        distances = np.empty((len(X), len(means)), dtype=np.result_type(X, means))
         for k, mean in enumerate(means):
             centred = X - mean
             distances[:, k] = np.einsum("ij,ij->i", centred, centred)

@@ -105,7 +105,7 @@ class FullCovariance(CovarianceModel):
         return _log_det_triangular(precisions_cholesky)
 
     def squared_mahalanobis(self, X, means, precisions_cholesky):
-        distances = np.empty((X.shape[0], means.shape[0]), dtype=X.dtype)
+        distances = np.empty((len(X), len(means)), dtype=np.result_type(X, means))
         for k, (mean, prec_chol) in enumerate(
             zip(means, precisions_cholesky, strict=True)
         ):
@@ -162,7 +162,7 @@ class TiedCovariance(CovarianceModel):
         return _log_det_triangular(precisions_cholesky)
 
     def squared_mahalanobis(self, X, means, precisions_cholesky):
-        distances = np.empty((X.shape[0], means.shape[0]), dtype=X.dtype)
+        distances = np.empty((len(X), len(means)), dtype=np.result_type(X, means))
         for k, mean in enumerate(means):
             distances[:, k] = _squared_norm_rows((X - mean) @ precisions_cholesky)
         return distances
