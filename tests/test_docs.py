@@ -27,3 +27,20 @@ def test_readme_example_runs():
     namespace = {}
     exec(compile(blocks[0], str(README), "exec"), namespace)
     assert namespace["gm"].converged_
+
+
+USER_GUIDE = README.parent / "docs" / "user_guide.md"
+EXAMPLES = re.findall(
+    r"```python\n(.*?)```\s*\n```text\n(.*?)```", USER_GUIDE.read_text(), flags=re.S
+)
+
+
+def test_user_guide_has_examples():
+    assert len(EXAMPLES) >= 5
+
+
+@pytest.mark.filterwarnings("ignore")
+@pytest.mark.parametrize(("code", "expected"), EXAMPLES)
+def test_user_guide_example_prints_what_it_shows(code, expected, capsys):
+    exec(compile(code, str(USER_GUIDE), "exec"), {})
+    assert capsys.readouterr().out.strip() == expected.strip()
