@@ -11,12 +11,14 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._stats import accumulate_statistics
+from ._kernels import select_kernel
 
 # Rows per block are chosen so a block's (rows x max(n_components, n_features))
 # temporaries hold about this many floats: small enough for cache, large for BLAS.
 _BLOCK_ELEMENTS = 1 << 16
 _MIN_BLOCK_ROWS = 256
+# exp(-700) ~ 1e-304 is still a normal float
+_LOG_NEGLIGIBLE = -700.0
 
 
 class MixtureParameters(NamedTuple):
@@ -46,53 +48,60 @@ def row_blocks(n_samples, row_width):
         yield slice(start, min(start + block_rows, n_samples))
 
 
-def weighted_log_prob(X, params, model):
-    """``log(weights_k) + log N(x | mean_k, cov_k)`` for each row and component.
+def normalize_log_prob(log_prob):
+    """Turn weighted log-densities into responsibilities, in place.
 
-    Returns
-    -------
-    ndarray of shape (n_rows, n_components)
-    """
-    n_features = X.shape[1]
-    log_prob = model.squared_mahalanobis(X, params.means, params.precisions_cholesky)
-    # log N = -(d log(2 pi) + mahalanobis^2) / 2 + log det(U), with precision = U U.T
-    log_prob += n_features * math.log(2 * math.pi)
-    log_prob *= -0.5
-    log_prob += model.log_det_cholesky(params.precisions_cholesky, n_features)
-    with np.errstate(divide="ignore"):  # a zero initial weight is a valid -inf
-        log_prob += np.log(params.weights)
-    return log_prob
-
-
-def log_norm_and_resp(X, params, model):
-    """Per-row log-likelihood and responsibilities.
+    Parameters
+    ----------
+    log_prob : ndarray of shape (n_components, n_rows)
+        ``log w_k + log N(x | mu_k, Sigma_k)``; holds the responsibilities on return.
 
     Returns
     -------
     log_norm : ndarray of shape (n_rows,)
-        ``log p(x)``, the log-sum-exp of :func:`weighted_log_prob` over components.
-    resp : ndarray of shape (n_rows, n_components)
-        Posterior probability of each component.
+        ``log p(x)``, the log-sum-exp over components.
     """
-    resp = weighted_log_prob(X, params, model)
-    row_max = resp.max(axis=1, keepdims=True)
-    row_max[~np.isfinite(row_max)] = 0.0
-    resp -= row_max
-    np.exp(resp, out=resp)
-    row_sum = resp.sum(axis=1, keepdims=True)
-    resp /= row_sum
-    log_norm = np.log(row_sum) + row_max
-    return log_norm[:, 0], resp
+    row_max = log_prob.max(axis=0)
+    finite = np.isfinite(row_max)
+    shift = np.where(finite, row_max, 0.0)
+    log_prob -= shift
+    # exp is several times slower where its result is subnormal; what is cut off
+    # here weighs less than 1e-300 beside the row's largest term, which is 1
+    np.maximum(log_prob, _LOG_NEGLIGIBLE, out=log_prob)
+    np.exp(log_prob, out=log_prob)
+    row_sum = log_prob.sum(axis=0)
+    log_prob /= row_sum
+    log_norm = np.log(row_sum, out=row_sum)
+    log_norm += shift
+    # a row no component can explain keeps log p(x) = -inf
+    log_norm[~finite] = row_max[~finite]
+    return log_norm
 
 
-def map_row_blocks(X, n_components, block_function, out):
-    """Fill ``out[rows] = block_function(X[rows])`` block by block; return ``out``."""
-    for rows in row_blocks(X.shape[0], max(n_components, X.shape[1])):
-        out[rows] = block_function(X[rows])
+def map_log_prob_blocks(X, params, model, block_function, out):
+    """Fill ``out[rows]`` with ``block_function`` of the rows' weighted log-densities.
+
+    The kernel is centred on the mixture's mean, a point inside the data.
+    """
+    kernel = select_kernel(model, X.shape[1], params.weights @ params.means)
+    coefficients = kernel.coefficients(params)
+    for rows in row_blocks(X.shape[0], max(kernel.width, len(params.weights))):
+        log_prob = kernel.weighted_log_prob(kernel.expand(X[rows]), coefficients)
+        out[rows] = block_function(log_prob)
     return out
 
 
-def expectation(X, sample_weight, params, model):
+def statistics_of_resp_blocks(X, resp_blocks, model, reference):
+    """Sufficient statistics of given ``(rows, weighted responsibilities)`` blocks."""
+    kernel = select_kernel(model, X.shape[1], reference)
+    moments = None
+    for rows, weighted_resp in resp_blocks:
+        block_moments = kernel.moments(kernel.expand(X[rows]), weighted_resp)
+        moments = block_moments if moments is None else moments + block_moments
+    return kernel.statistics(moments)
+
+
+def expectation(X, sample_weight, params, model, reference):
     """E-step: one pass giving the mean log-likelihood and the sufficient statistics.
 
     Parameters
@@ -101,6 +110,8 @@ def expectation(X, sample_weight, params, model):
     sample_weight : ndarray of shape (n_samples,) or None
     params : MixtureParameters
     model : CovarianceModel
+    reference : ndarray of shape (n_features,)
+        A point inside the data (its mean), on which the kernels centre the rows.
 
     Returns
     -------
@@ -109,22 +120,24 @@ def expectation(X, sample_weight, params, model):
     stats : SufficientStatistics
     """
     n_samples, n_features = X.shape
-    log_likelihood = []
-
-    def weighted_resp_blocks():
-        for rows in row_blocks(n_samples, max(len(params.weights), n_features)):
-            log_norm, resp = log_norm_and_resp(X[rows], params, model)
-            if sample_weight is None:
-                log_likelihood.append(np.sum(log_norm, dtype=np.float64))
-            else:
-                weights = sample_weight[rows]
-                log_likelihood.append(weights @ log_norm.astype(np.float64))
-                resp *= weights[:, np.newaxis]
-            yield rows, resp
-
-    stats = accumulate_statistics(X, weighted_resp_blocks(), model.full_scatter)
+    kernel = select_kernel(model, n_features, reference)
+    coefficients = kernel.coefficients(params)
+    log_likelihood = 0.0
+    moments = None
+    for rows in row_blocks(n_samples, max(kernel.width, len(params.weights))):
+        block = kernel.expand(X[rows])
+        resp = kernel.weighted_log_prob(block, coefficients)
+        log_norm = normalize_log_prob(resp)
+        if sample_weight is None:
+            log_likelihood += math.fsum(log_norm)
+        else:
+            weights = sample_weight[rows]
+            log_likelihood += float(weights @ log_norm)
+            resp *= weights
+        block_moments = kernel.moments(block, resp)
+        moments = block_moments if moments is None else moments + block_moments
     total_weight = n_samples if sample_weight is None else sample_weight.sum()
-    return math.fsum(log_likelihood) / total_weight, stats
+    return log_likelihood / total_weight, kernel.statistics(moments)
 
 
 def estimate_gaussian(stats, model, reg_covar, dtype):
@@ -156,7 +169,17 @@ def maximization(stats, model, reg_covar, dtype):
 
 
 def run_em(
-    X, sample_weight, params, model, *, reg_covar, tol, max_iter, lower_bound, progress
+    X,
+    sample_weight,
+    params,
+    model,
+    *,
+    reference,
+    reg_covar,
+    tol,
+    max_iter,
+    lower_bound,
+    progress,
 ):
     """Iterate E- and M-steps from ``params`` until the lower bound gains under ``tol``.
 
@@ -170,7 +193,7 @@ def run_em(
     converged = False
     for n_iter in range(1, max_iter + 1):
         previous_lower_bound = lower_bound
-        lower_bound, stats = expectation(X, sample_weight, params, model)
+        lower_bound, stats = expectation(X, sample_weight, params, model, reference)
         params = maximization(stats, model, reg_covar, X.dtype)
         lower_bounds.append(lower_bound)
         change = lower_bound - previous_lower_bound

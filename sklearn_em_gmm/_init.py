@@ -8,8 +8,12 @@ weights the calls are sklearn's own.
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 
-from ._em import MixtureParameters, estimate_gaussian, row_blocks
-from ._stats import accumulate_statistics
+from ._em import (
+    MixtureParameters,
+    estimate_gaussian,
+    row_blocks,
+    statistics_of_resp_blocks,
+)
 
 _NO_COMPONENT = -1
 
@@ -38,21 +42,20 @@ def _hard_labels(X, sample_weight, n_components, init_params, random_state):
 
 
 def _resp_blocks(X, sample_weight, n_components, init_params, random_state):
-    """Yield ``(rows, sample_weight * resp)`` for consecutive row blocks."""
+    """Yield ``(rows, sample_weight * resp)``, resp of shape (n_components, n_rows)."""
     labels = None
     if init_params != "random":
         labels = _hard_labels(X, sample_weight, n_components, init_params, random_state)
+    components = np.arange(n_components)[:, np.newaxis]
     for rows in row_blocks(X.shape[0], max(n_components, X.shape[1])):
         if labels is None:
             # drawn block by block, the stream equals sklearn's single (n, k) draw
-            resp = random_state.uniform(size=(rows.stop - rows.start, n_components))
-            resp /= resp.sum(axis=1, keepdims=True)
+            resp = random_state.uniform(size=(rows.stop - rows.start, n_components)).T
+            resp /= resp.sum(axis=0)
         else:
-            resp = (labels[rows, np.newaxis] == np.arange(n_components)).astype(
-                np.float64
-            )
+            resp = (labels[rows] == components).astype(np.float64)
         if sample_weight is not None:
-            resp *= sample_weight[rows, np.newaxis]
+            resp *= sample_weight[rows]
         yield rows, resp
 
 
@@ -65,6 +68,7 @@ def initial_parameters(
     init_params,
     reg_covar,
     random_state,
+    reference,
     weights_init=None,
     means_init=None,
     precisions_init=None,
@@ -72,16 +76,18 @@ def initial_parameters(
     """Starting parameters of one EM run.
 
     User-given ``weights_init``, ``means_init`` and ``precisions_init`` (validated, in
-    ``X``'s dtype) replace the estimated ones. As in sklearn, responsibilities are
+    ``X``'s dtype) replace the estimated ones. ``reference`` is a point inside the
+    data, on which the statistics are centred. As in sklearn, responsibilities are
     computed, and randomness consumed, unless all three are given, and the initial
     covariances are those of the responsibilities even when ``means_init`` is given.
     """
     weights, means, covariances = weights_init, means_init, None
     if weights_init is None or means_init is None or precisions_init is None:
-        stats = accumulate_statistics(
+        stats = statistics_of_resp_blocks(
             X,
             _resp_blocks(X, sample_weight, n_components, init_params, random_state),
-            model.full_scatter,
+            model,
+            reference,
         )
         nk, estimated_means, covariances = estimate_gaussian(
             stats, model, reg_covar, X.dtype

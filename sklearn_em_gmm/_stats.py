@@ -90,19 +90,4 @@ class SufficientStatistics:
             cross = cross_weight[:, np.newaxis] * delta * delta
         return SufficientStatistics(nk, means, self.scatter + other.scatter + cross)
 
-
-def accumulate_statistics(X, resp_blocks, full_scatter):
-    """Merge the statistics of consecutive row blocks.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_samples, n_features)
-    resp_blocks : iterable of (slice, ndarray of shape (n_rows, n_components))
-        Weighted responsibilities of the rows ``X[slice]``.
-    full_scatter : bool
-    """
-    total = None
-    for rows, weighted_resp in resp_blocks:
-        block = SufficientStatistics.from_rows(X[rows], weighted_resp, full_scatter)
-        total = block if total is None else total.merge(block)
-    return total
+    __add__ = merge

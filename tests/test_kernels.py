@@ -14,11 +14,22 @@ from sklearn_em_gmm._covariance import (
 from sklearn_em_gmm._em import (
     MixtureParameters,
     expectation,
-    log_norm_and_resp,
     maximization,
-    weighted_log_prob,
+    normalize_log_prob,
 )
+from sklearn_em_gmm._kernels import ComponentKernel, QuadraticKernel
 from sklearn_em_gmm._stats import SufficientStatistics
+
+KERNELS = [
+    pytest.param(QuadraticKernel, id="quadratic"),
+    pytest.param(ComponentKernel, id="component"),
+]
+
+
+def _kernel(kernel_class, model, n_features, reference):
+    if kernel_class is QuadraticKernel:
+        return QuadraticKernel(n_features, model, reference)
+    return ComponentKernel(n_features, model)
 
 
 def _random_parameters(covariance_type, n_components=3, n_features=4, seed=0):
@@ -52,10 +63,12 @@ def _dense_covariance(covariance_type, covariances, k, n_features):
     }[covariance_type]()
 
 
+@pytest.mark.parametrize("kernel_class", KERNELS)
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_log_prob_matches_scipy(covariance_type):
+def test_log_prob_matches_scipy(covariance_type, kernel_class):
     model, params = _random_parameters(covariance_type)
-    X = np.random.RandomState(1).normal(scale=3.0, size=(50, 4))
+    X = np.random.RandomState(1).normal(scale=3.0, size=(50, 4)) + 1e6
+    params = params._replace(means=params.means + 1e6)
     expected = np.column_stack(
         [
             np.log(params.weights[k])
@@ -66,22 +79,28 @@ def test_log_prob_matches_scipy(covariance_type):
             for k in range(3)
         ]
     )
-    np.testing.assert_allclose(
-        weighted_log_prob(X, params, model), expected, rtol=1e-10
-    )
+    kernel = _kernel(kernel_class, model, 4, X.mean(axis=0))
+    # component-major: one row per component
+    log_prob = kernel.weighted_log_prob(kernel.expand(X), kernel.coefficients(params))
+    np.testing.assert_allclose(log_prob, expected.T, rtol=1e-10)
 
-    log_norm, resp = log_norm_and_resp(X, params, model)
+    resp = log_prob.copy()
+    log_norm = normalize_log_prob(resp)
+    resp = resp.T
     np.testing.assert_allclose(log_norm, special.logsumexp(expected, axis=1))
     np.testing.assert_allclose(resp, special.softmax(expected, axis=1), atol=1e-14)
     np.testing.assert_allclose(resp.sum(axis=1), 1.0)
 
 
-def test_log_prob_survives_far_away_rows():
+@pytest.mark.parametrize("kernel_class", KERNELS)
+def test_log_prob_survives_far_away_rows(kernel_class):
     model, params = _random_parameters("full")
     X = np.full((2, 4), 1e4)
-    log_norm, resp = log_norm_and_resp(X, params, model)
+    kernel = _kernel(kernel_class, model, 4, params.weights @ params.means)
+    resp = kernel.weighted_log_prob(kernel.expand(X), kernel.coefficients(params))
+    log_norm = normalize_log_prob(resp)
     assert np.all(np.isfinite(log_norm))
-    np.testing.assert_allclose(resp.sum(axis=1), 1.0)
+    np.testing.assert_allclose(resp.sum(axis=0), 1.0)
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
@@ -107,13 +126,21 @@ def test_precision_factors_invert_the_covariances(covariance_type):
         assert np.allclose(np.tril(params.precisions_cholesky, -1), 0.0)
 
 
-def test_statistics_match_weighted_moments():
+@pytest.mark.parametrize("kernel_class", KERNELS)
+def test_statistics_match_weighted_moments(kernel_class):
     rng = np.random.RandomState(0)
     X = rng.normal(size=(40, 3)) + 1e6
     resp = rng.dirichlet(np.ones(2), size=40)
     weights = rng.uniform(0, 2, size=40)
-    full = SufficientStatistics.from_rows(X, resp * weights[:, None], True)
-    diag = SufficientStatistics.from_rows(X, resp * weights[:, None], False)
+    reference = X.mean(axis=0)
+
+    def statistics(covariance_type):
+        model = get_covariance_model(covariance_type)
+        kernel = _kernel(kernel_class, model, 3, reference)
+        block = kernel.expand(X)
+        return kernel.statistics(kernel.moments(block, (resp * weights[:, None]).T))
+
+    full, diag = statistics("full"), statistics("diag")
     for k in range(2):
         aweights = resp[:, k] * weights
         np.testing.assert_allclose(full.nk[k], aweights.sum())
@@ -144,7 +171,9 @@ def test_statistics_of_chunks_merge_to_the_whole(full_scatter):
 def test_one_em_step_matches_sklearn(covariance_type):
     model, params = _random_parameters(covariance_type, seed=3)
     X = np.random.RandomState(2).normal(scale=3.0, size=(200, 4))
-    mean_log_likelihood, statistics = expectation(X, None, params, model)
+    mean_log_likelihood, statistics = expectation(
+        X, None, params, model, X.mean(axis=0)
+    )
     updated = maximization(statistics, model, 1e-6, X.dtype)
 
     reference = SklearnGaussianMixture(
@@ -189,9 +218,15 @@ def test_covariance_parameter_counts(covariance_type, expected):
     )
 
 
-@pytest.mark.parametrize("full_scatter", [True, False])
-def test_identical_rows_have_their_value_as_mean_and_no_scatter(full_scatter):
+@pytest.mark.parametrize("kernel_class", KERNELS)
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+def test_identical_rows_have_their_value_as_mean_and_no_scatter(
+    covariance_type, kernel_class
+):
     X = np.full((10, 2), 3.7)
-    statistics = SufficientStatistics.from_rows(X, np.ones((10, 1)), full_scatter)
+    model = get_covariance_model(covariance_type)
+    kernel = _kernel(kernel_class, model, 2, X.mean(axis=0))
+    block = kernel.expand(X)
+    statistics = kernel.statistics(kernel.moments(block, np.ones((1, 10))))
     np.testing.assert_array_equal(statistics.means, [[3.7, 3.7]])
     np.testing.assert_array_equal(statistics.scatter, 0.0)

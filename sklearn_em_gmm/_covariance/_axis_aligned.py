@@ -36,6 +36,9 @@ class DiagonalCovariance(CovarianceModel):
     def precisions(self, precisions_cholesky):
         return precisions_cholesky**2
 
+    def component_precisions(self, precisions_cholesky, n_components, n_features):
+        return self.precisions(precisions_cholesky)
+
     def covariances_from_precisions_cholesky(self, precisions_cholesky):
         return 1.0 / precisions_cholesky**2
 
@@ -47,12 +50,12 @@ class DiagonalCovariance(CovarianceModel):
         return np.sum(np.log(precisions_cholesky), axis=1)
 
     def squared_mahalanobis(self, X, means, precisions_cholesky):
-        distances = np.empty((len(X), len(means)), dtype=np.result_type(X, means))
+        distances = np.empty((len(means), len(X)), dtype=np.result_type(X, means))
         for k, (mean, prec_chol) in enumerate(
             zip(means, precisions_cholesky, strict=True)
         ):
             scaled = (X - mean) * prec_chol
-            distances[:, k] = np.einsum("ij,ij->i", scaled, scaled)
+            distances[k] = np.einsum("ij,ij->i", scaled, scaled)
         return distances
 
     def sample(self, rng, means, covariances, counts):
@@ -83,12 +86,16 @@ class SphericalCovariance(DiagonalCovariance):
     def log_det_cholesky(self, precisions_cholesky, n_features):
         return n_features * np.log(precisions_cholesky)
 
+    def component_precisions(self, precisions_cholesky, n_components, n_features):
+        precision = self.precisions(precisions_cholesky)[:, np.newaxis]
+        return np.broadcast_to(precision, (n_components, n_features))
+
     def squared_mahalanobis(self, X, means, precisions_cholesky):
-        distances = np.empty((len(X), len(means)), dtype=np.result_type(X, means))
+        distances = np.empty((len(means), len(X)), dtype=np.result_type(X, means))
         for k, mean in enumerate(means):
             centred = X - mean
-            distances[:, k] = np.einsum("ij,ij->i", centred, centred)
-        distances *= precisions_cholesky**2
+            distances[k] = np.einsum("ij,ij->i", centred, centred)
+        distances *= precisions_cholesky[:, np.newaxis] ** 2
         return distances
 
 

@@ -82,6 +82,11 @@ class CovarianceModel(ABC):
         """Precisions from their Cholesky factors."""
 
     @abstractmethod
+    def component_precisions(self, precisions_cholesky, n_components, n_features):
+        """Each component's precision: (k, d, d) if ``full_scatter``, else its diagonal
+        (k, d). Views may be shared between components."""
+
+    @abstractmethod
     def covariances_from_precisions_cholesky(self, precisions_cholesky):
         """Covariances from the Cholesky factors of the precisions."""
 
@@ -95,7 +100,7 @@ class CovarianceModel(ABC):
 
     @abstractmethod
     def squared_mahalanobis(self, X, means, precisions_cholesky):
-        """Squared Mahalanobis distance of every row to every mean, shape (n, k)."""
+        """Squared Mahalanobis distance of every row to every mean, shape (k, n)."""
 
     @abstractmethod
     def sample(self, rng, means, covariances, counts):

@@ -92,6 +92,9 @@ class FullCovariance(CovarianceModel):
     def precisions(self, precisions_cholesky):
         return precisions_cholesky @ np.swapaxes(precisions_cholesky, 1, 2)
 
+    def component_precisions(self, precisions_cholesky, n_components, n_features):
+        return self.precisions(precisions_cholesky)
+
     def covariances_from_precisions_cholesky(self, precisions_cholesky):
         return np.stack(
             [_covariance_from_precision_cholesky(u) for u in precisions_cholesky]
@@ -105,12 +108,12 @@ class FullCovariance(CovarianceModel):
         return _log_det_triangular(precisions_cholesky)
 
     def squared_mahalanobis(self, X, means, precisions_cholesky):
-        distances = np.empty((len(X), len(means)), dtype=np.result_type(X, means))
+        distances = np.empty((len(means), len(X)), dtype=np.result_type(X, means))
         for k, (mean, prec_chol) in enumerate(
             zip(means, precisions_cholesky, strict=True)
         ):
             # ||(x - mu) @ U||^2 = (x - mu).T @ precision @ (x - mu)
-            distances[:, k] = _squared_norm_rows((X - mean) @ prec_chol)
+            distances[k] = _squared_norm_rows((X - mean) @ prec_chol)
         return distances
 
     def sample(self, rng, means, covariances, counts):
@@ -152,6 +155,10 @@ class TiedCovariance(CovarianceModel):
     def precisions(self, precisions_cholesky):
         return precisions_cholesky @ precisions_cholesky.T
 
+    def component_precisions(self, precisions_cholesky, n_components, n_features):
+        shared = self.precisions(precisions_cholesky)
+        return np.broadcast_to(shared, (n_components, n_features, n_features))
+
     def covariances_from_precisions_cholesky(self, precisions_cholesky):
         return _covariance_from_precision_cholesky(precisions_cholesky)
 
@@ -162,9 +169,9 @@ class TiedCovariance(CovarianceModel):
         return _log_det_triangular(precisions_cholesky)
 
     def squared_mahalanobis(self, X, means, precisions_cholesky):
-        distances = np.empty((len(X), len(means)), dtype=np.result_type(X, means))
+        distances = np.empty((len(means), len(X)), dtype=np.result_type(X, means))
         for k, mean in enumerate(means):
-            distances[:, k] = _squared_norm_rows((X - mean) @ precisions_cholesky)
+            distances[k] = _squared_norm_rows((X - mean) @ precisions_cholesky)
         return distances
 
     def sample(self, rng, means, covariances, counts):

@@ -1,0 +1,194 @@
+"""Per-block kernels of the E-step: log-densities of every component, then moments.
+
+Both kernels share one interface, used by the EM driver for each block of rows:
+``expand`` the rows once, ``weighted_log_prob`` of the expanded rows for prepared
+``coefficients``, ``moments`` of the expanded rows under weighted responsibilities
+(additive over blocks with ``+``), and ``statistics`` of the summed moments.
+Log-densities and responsibilities are component-major, shape (n_components, n_rows):
+reductions over components then run along contiguous rows.
+
+:class:`QuadraticKernel` serves every model whose expansion is small. With
+``x~ = x - c`` for a reference point ``c`` inside the data and ``P = U U.T``::
+
+    (x - mu).T P (x - mu) = x~.T P x~ - 2 (P mu~).T x~ + mu~.T P mu~
+
+so with features ``phi(x~) = [quadratic terms of x~, x~, 1]`` (one row per feature)
+the weighted log-densities of all components are one matrix product ``W @ phi``, and
+the moments about ``c`` of all components are another, ``resp @ phi.T``.
+
+:class:`ComponentKernel` serves full and tied covariances in many dimensions, where the
+quadratic terms outnumber the products of a per-component pass: ``(x - mu_k) U_k`` for
+the densities and the centred scatter of each component.
+"""
+
+import math
+
+import numpy as np
+
+from ._stats import SufficientStatistics
+
+# Widest feature expansion worth one matrix product (full covariances up to d = 32).
+_MAX_QUADRATIC_WIDTH = 600
+
+
+def select_kernel(model, n_features, reference):
+    """The kernel for ``model`` in ``n_features`` dimensions, centred on ``reference``.
+
+    Both kernels have a ``width``: the floats per row of an expanded block.
+    """
+    quadratic = QuadraticKernel(n_features, model, reference)
+    if model.full_scatter and quadratic.width <= _MAX_QUADRATIC_WIDTH:
+        return quadratic
+    return ComponentKernel(n_features, model)
+
+
+def _log_density_constants(model, params, n_features):
+    """``log w_k + log det U_k - d log(2 pi) / 2`` for each component."""
+    with np.errstate(divide="ignore"):  # a zero initial weight is a valid -inf
+        log_weights = np.log(params.weights.astype(np.float64))
+    log_det = model.log_det_cholesky(
+        params.precisions_cholesky.astype(np.float64), n_features
+    )
+    return log_weights + log_det - 0.5 * n_features * math.log(2 * math.pi)
+
+
+class QuadraticKernel:
+    """Log-densities and moments from quadratic features of centred rows.
+
+    Parameters
+    ----------
+    n_features : int
+    model : CovarianceModel
+        Its ``full_scatter`` decides the features: all products ``x~_i x~_j``
+        (i <= j) for full matrices, the squares ``x~_j**2`` otherwise.
+    reference : ndarray of shape (n_features,)
+        The point ``c`` the rows are centred on; near the data's mean it keeps the
+        expansion free of cancellation for data far from the origin.
+    """
+
+    def __init__(self, n_features, model, reference):
+        self.model = model
+        self.n_features = n_features
+        self.full = model.full_scatter
+        self.reference = np.asarray(reference, dtype=np.float64)
+        if self.full:
+            self._rows, self._cols = np.triu_indices(n_features)
+            self.n_quadratic = len(self._rows)
+        else:
+            self.n_quadratic = n_features
+        self.width = self.n_quadratic + n_features + 1
+
+    def expand(self, X):
+        """``phi(x - c)`` for each row, float64 of shape (width, n_rows)."""
+        centred = X.T - self.reference[:, np.newaxis]
+        phi = np.empty((self.width, X.shape[0]))
+        d, quadratic = self.n_features, self.n_quadratic
+        if self.full:
+            start = 0
+            for i in range(d):
+                np.multiply(centred[i], centred[i:], out=phi[start : start + d - i])
+                start += d - i
+        else:
+            np.multiply(centred, centred, out=phi[:quadratic])
+        phi[quadratic : quadratic + d] = centred
+        phi[-1] = 1.0
+        return phi
+
+    def coefficients(self, params):
+        """``W`` of shape (n_components, width) with ``W @ phi`` the log-densities."""
+        n_components = len(params.weights)
+        precisions = self.model.component_precisions(
+            params.precisions_cholesky.astype(np.float64), n_components, self.n_features
+        )
+        centred_means = params.means.astype(np.float64) - self.reference
+        if self.full:
+            precision_means = np.einsum("kij,kj->ki", precisions, centred_means)
+            # x~.T P x~ sums P_ij x~_i x~_j over all i, j: off-diagonal terms twice
+            quadratic = precisions[:, self._rows, self._cols]
+            quadratic *= np.where(self._rows == self._cols, -0.5, -1.0)
+        else:
+            precision_means = precisions * centred_means
+            quadratic = -0.5 * precisions
+        constant = -0.5 * np.sum(centred_means * precision_means, axis=1)
+        constant += _log_density_constants(self.model, params, self.n_features)
+        return np.hstack([quadratic, precision_means, constant[:, np.newaxis]])
+
+    def weighted_log_prob(self, phi, coefficients):
+        """``log w_k + log N(x | mu_k, Sigma_k)``, shape (n_components, n_rows)."""
+        return coefficients @ phi
+
+    def moments(self, phi, weighted_resp):
+        """Weighted moments about ``c`` of each component, shape (k, width)."""
+        return weighted_resp @ phi.T
+
+    def statistics(self, moments):
+        """Sufficient statistics (centred) from moments summed over all rows."""
+        d, quadratic = self.n_features, self.n_quadratic
+        nk = moments[:, -1].copy()
+        sums = moments[:, quadratic : quadratic + d]
+        centred_means = np.divide(
+            sums, nk[:, np.newaxis], out=np.zeros_like(sums), where=nk[:, None] > 0
+        )
+        second = moments[:, :quadratic]
+        if self.full:
+            raw = np.empty((len(nk), d, d))
+            raw[:, self._rows, self._cols] = second
+            raw[:, self._cols, self._rows] = second
+            # centred scatter: sum r x~ x~.T - nk m~ m~.T
+            scatter = raw - nk[:, None, None] * (
+                centred_means[:, :, None] * centred_means[:, None, :]
+            )
+            diagonal = np.arange(d)
+            scatter[:, diagonal, diagonal] = _variance_floor(
+                scatter[:, diagonal, diagonal], raw[:, diagonal, diagonal]
+            )
+        else:
+            scatter = _variance_floor(
+                second - nk[:, np.newaxis] * centred_means**2, second
+            )
+        return SufficientStatistics(nk, centred_means + self.reference, scatter)
+
+
+def _variance_floor(scatter, raw_second_moment):
+    """Zero the scatter that is below the rounding error of its raw moments.
+
+    ``sum r x~**2 - nk m~**2`` carries an error of a few ``eps * sum r x~**2``: a
+    smaller value is indistinguishable from zero (identical rows), and is zero.
+    """
+    noise = 16 * np.finfo(np.float64).eps * raw_second_moment
+    return np.where(scatter > noise, scatter, 0.0)
+
+
+class ComponentKernel:
+    """Log-densities and centred scatter, one component at a time.
+
+    For full and tied covariances in many dimensions, where the per-component
+    products ``(x - mu_k) U_k`` cost fewer operations than the quadratic features.
+    """
+
+    def __init__(self, n_features, model):
+        self.model = model
+        self.width = n_features
+
+    def expand(self, X):
+        return X
+
+    def coefficients(self, params):
+        return params, _log_density_constants(self.model, params, params.means.shape[1])
+
+    def weighted_log_prob(self, X, coefficients):
+        params, constants = coefficients
+        log_prob = self.model.squared_mahalanobis(
+            X, params.means, params.precisions_cholesky
+        )
+        log_prob *= -0.5
+        log_prob += constants[:, np.newaxis]
+        return log_prob
+
+    def moments(self, X, weighted_resp):
+        return SufficientStatistics.from_rows(
+            X, weighted_resp.T, self.model.full_scatter
+        )
+
+    def statistics(self, moments):
+        return moments
