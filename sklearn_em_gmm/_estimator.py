@@ -11,13 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._covariance import covariance_type_names, get_covariance_model
-from ._em import (
-    MixtureParameters,
-    log_norm_and_resp,
-    map_row_blocks,
-    run_em,
-    weighted_log_prob,
-)
+from ._em import MixtureParameters, map_log_prob_blocks, normalize_log_prob, run_em
 from ._init import initial_parameters
 from ._sklearn_compat import Interval, StrOptions, fit_context
 from ._validation import (
@@ -311,6 +305,7 @@ default='kmeans'
             )
         # The fit runs in X's dtype, whatever the dtype of the initial parameters.
         given = {name: value.astype(X.dtype) for name, value in given.items()}
+        reference = np.average(X, axis=0, weights=sample_weight).astype(np.float64)
         random_state = check_random_state(self.random_state)
         progress = ProgressPrinter(self.verbose, self.verbose_interval)
         best = None
@@ -327,6 +322,7 @@ default='kmeans'
                     init_params=self.init_params,
                     reg_covar=self.reg_covar,
                     random_state=random_state,
+                    reference=reference,
                     **given,
                 )
                 lower_bound = -math.inf
@@ -335,6 +331,7 @@ default='kmeans'
                 sample_weight,
                 params,
                 model,
+                reference=reference,
                 reg_covar=self.reg_covar,
                 tol=self.tol,
                 max_iter=self.max_iter,
@@ -395,10 +392,11 @@ default='kmeans'
 
     @staticmethod
     def _labels(X, params, model):
-        return map_row_blocks(
+        return map_log_prob_blocks(
             X,
-            len(params.weights),
-            lambda rows: weighted_log_prob(rows, params, model).argmax(axis=1),
+            params,
+            model,
+            lambda log_prob: log_prob.argmax(axis=0),
             np.empty(X.shape[0], dtype=np.intp),
         )
 
@@ -420,11 +418,11 @@ default='kmeans'
             Log-likelihood of each sample under the model.
         """
         X = self._validate_fitted_input(X)
-        params, model = self._fitted_parameters(), self._model
-        return map_row_blocks(
+        return map_log_prob_blocks(
             X,
-            self.n_components,
-            lambda rows: log_norm_and_resp(rows, params, model)[0],
+            self._fitted_parameters(),
+            self._model,
+            normalize_log_prob,
             np.empty(X.shape[0], dtype=np.result_type(X, self.means_)),
         )
 
@@ -491,11 +489,16 @@ default='kmeans'
             Responsibilities; each row sums to one.
         """
         X = self._validate_fitted_input(X)
-        params, model = self._fitted_parameters(), self._model
-        return map_row_blocks(
+
+        def responsibilities(log_prob):
+            normalize_log_prob(log_prob)
+            return log_prob.T
+
+        return map_log_prob_blocks(
             X,
-            self.n_components,
-            lambda rows: log_norm_and_resp(rows, params, model)[1],
+            self._fitted_parameters(),
+            self._model,
+            responsibilities,
             np.empty(
                 (X.shape[0], self.n_components),
                 dtype=np.result_type(X, self.means_),
@@ -581,3 +584,67 @@ default='kmeans'
         """
         mean_log_likelihood, n = self._mean_log_likelihood(X, sample_weight)
         return -2 * mean_log_likelihood * n + 2 * self._n_parameters()
+
+    def to_dict(self, json_compatible=False):
+        """Describe the fitted mixture by a dict of plain values, without pickle.
+
+        The dict holds a format name and version, the constructor parameters and the
+        fitted attributes (``weights_``, ``means_``, ``covariances_``,
+        ``precisions_cholesky_``, ``converged_``, ``n_iter_``, ``lower_bound_``,
+        ``lower_bounds_``, ``labels_``, ``n_features_in_`` and, when present,
+        ``feature_names_in_``). :meth:`from_dict` reads it back bit-exactly.
+
+        Parameters
+        ----------
+        json_compatible : bool, default=False
+            If True, each array is written as ``{"dtype": str, "shape": list,
+            "data": nested lists}``, so that the dict goes through
+            :func:`json.dumps`. Otherwise arrays are numpy arrays (copies), e.g.
+            of shape ``(n_components, n_features)`` for ``means_``.
+
+        Returns
+        -------
+        data : dict
+            Keys ``"format"``, ``"version"``, ``"params"`` and ``"attributes"``.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the mixture is not fitted.
+        ValueError
+            If ``random_state`` is not an int or None.
+        """
+        from ._persistence import model_to_dict
+
+        return model_to_dict(self, json_compatible=json_compatible)
+
+    @classmethod
+    def from_dict(cls, data):
+        """Build a fitted mixture from the output of :meth:`to_dict`.
+
+        Everything is validated first: keys, format and version, parameters,
+        shapes (``weights_`` of shape ``(n_components,)``, ``means_`` of shape
+        ``(n_components, n_features_in_)``, covariances as for
+        ``covariance_type``), dtypes (float32 or float64), finiteness, weights
+        summing to one, valid Cholesky factors and covariances consistent with
+        them. ``precisions_`` is recomputed from ``precisions_cholesky_``.
+
+        Parameters
+        ----------
+        data : dict
+            The output of :meth:`to_dict`, with numpy arrays or their JSON form
+            (e.g. after :func:`json.dumps` and :func:`json.loads`).
+
+        Returns
+        -------
+        estimator : GaussianMixture
+            The fitted mixture.
+
+        Raises
+        ------
+        ValueError
+            If the dict is invalid; the message names the offending key.
+        """
+        from ._persistence import model_from_dict
+
+        return model_from_dict(data, estimator_class=cls)
