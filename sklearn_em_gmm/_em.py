@@ -12,6 +12,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._kernels import select_kernel
+from ._stats import SufficientStatistics
 
 # Rows per block are chosen so a block's (rows x max(n_components, n_features))
 # temporaries hold about this many floats: small enough for cache, large for BLAS.
@@ -83,22 +84,28 @@ def map_log_prob_blocks(X, params, model, block_function, out):
 
     The kernel is centred on the mixture's mean, a point inside the data.
     """
-    kernel = select_kernel(model, X.shape[1], params.weights @ params.means)
+    n_components = len(params.weights)
+    kernel = select_kernel(
+        model, X.shape[1], n_components, params.weights @ params.means
+    )
     coefficients = kernel.coefficients(params)
-    for rows in row_blocks(X.shape[0], max(kernel.width, len(params.weights))):
-        log_prob = kernel.weighted_log_prob(kernel.expand(X[rows]), coefficients)
+    for rows in row_blocks(X.shape[0], max(kernel.width, n_components)):
+        block = kernel.expand(X[rows], coefficients)
+        log_prob = kernel.weighted_log_prob(block, coefficients)
         out[rows] = block_function(log_prob)
     return out
 
 
-def statistics_of_resp_blocks(X, resp_blocks, model, reference):
-    """Sufficient statistics of given ``(rows, weighted responsibilities)`` blocks."""
-    kernel = select_kernel(model, X.shape[1], reference)
-    moments = None
+def statistics_of_resp_blocks(X, resp_blocks, full_scatter):
+    """Exact sufficient statistics of ``(rows, weighted resp of shape (k, n_rows))``.
+
+    Used for the initial responsibilities, which have no parameters to centre on.
+    """
+    total = None
     for rows, weighted_resp in resp_blocks:
-        block_moments = kernel.moments(kernel.expand(X[rows]), weighted_resp)
-        moments = block_moments if moments is None else moments + block_moments
-    return kernel.statistics(moments)
+        block = SufficientStatistics.from_rows(X[rows], weighted_resp.T, full_scatter)
+        total = block if total is None else total + block
+    return total
 
 
 def expectation(X, sample_weight, params, model, reference):
@@ -120,12 +127,13 @@ def expectation(X, sample_weight, params, model, reference):
     stats : SufficientStatistics
     """
     n_samples, n_features = X.shape
-    kernel = select_kernel(model, n_features, reference)
+    n_components = len(params.weights)
+    kernel = select_kernel(model, n_features, n_components, reference)
     coefficients = kernel.coefficients(params)
     log_likelihood = 0.0
     moments = None
-    for rows in row_blocks(n_samples, max(kernel.width, len(params.weights))):
-        block = kernel.expand(X[rows])
+    for rows in row_blocks(n_samples, max(kernel.width, n_components)):
+        block = kernel.expand(X[rows], coefficients)
         resp = kernel.weighted_log_prob(block, coefficients)
         log_norm = normalize_log_prob(resp)
         if sample_weight is None:
@@ -137,7 +145,7 @@ def expectation(X, sample_weight, params, model, reference):
         block_moments = kernel.moments(block, resp)
         moments = block_moments if moments is None else moments + block_moments
     total_weight = n_samples if sample_weight is None else sample_weight.sum()
-    return log_likelihood / total_weight, kernel.statistics(moments)
+    return log_likelihood / total_weight, kernel.statistics(moments, coefficients)
 
 
 def estimate_gaussian(stats, model, reg_covar, dtype):

@@ -322,7 +322,6 @@ default='kmeans'
                     init_params=self.init_params,
                     reg_covar=self.reg_covar,
                     random_state=random_state,
-                    reference=reference,
                     **given,
                 )
                 lower_bound = -math.inf

@@ -68,7 +68,6 @@ def initial_parameters(
     init_params,
     reg_covar,
     random_state,
-    reference,
     weights_init=None,
     means_init=None,
     precisions_init=None,
@@ -76,8 +75,7 @@ def initial_parameters(
     """Starting parameters of one EM run.
 
     User-given ``weights_init``, ``means_init`` and ``precisions_init`` (validated, in
-    ``X``'s dtype) replace the estimated ones. ``reference`` is a point inside the
-    data, on which the statistics are centred. As in sklearn, responsibilities are
+    ``X``'s dtype) replace the estimated ones. As in sklearn, responsibilities are
     computed, and randomness consumed, unless all three are given, and the initial
     covariances are those of the responsibilities even when ``means_init`` is given.
     """
@@ -86,8 +84,7 @@ def initial_parameters(
         stats = statistics_of_resp_blocks(
             X,
             _resp_blocks(X, sample_weight, n_components, init_params, random_state),
-            model,
-            reference,
+            model.full_scatter,
         )
         nk, estimated_means, covariances = estimate_gaussian(
             stats, model, reg_covar, X.dtype

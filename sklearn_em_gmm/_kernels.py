@@ -1,9 +1,10 @@
 """Per-block kernels of the E-step: log-densities of every component, then moments.
 
-Both kernels share one interface, used by the EM driver for each block of rows:
-``expand`` the rows once, ``weighted_log_prob`` of the expanded rows for prepared
-``coefficients``, ``moments`` of the expanded rows under weighted responsibilities
-(additive over blocks with ``+``), and ``statistics`` of the summed moments.
+The kernels share one interface, used by the EM driver for each block of rows: the
+``coefficients`` of the current parameters, once per pass; ``expand`` the rows once;
+``weighted_log_prob`` of the expanded rows; ``moments`` of the expanded rows under
+weighted responsibilities (additive over blocks with ``+``); and ``statistics`` of
+the summed moments.
 Log-densities and responsibilities are component-major, shape (n_components, n_rows):
 reductions over components then run along contiguous rows.
 
@@ -19,6 +20,12 @@ the moments about ``c`` of all components are another, ``resp @ phi.T``.
 :class:`ComponentKernel` serves full and tied covariances in many dimensions, where the
 quadratic terms outnumber the products of a per-component pass: ``(x - mu_k) U_k`` for
 the densities and the centred scatter of each component.
+
+:class:`AxisAlignedKernel` serves diagonal and spherical covariances exactly: it
+centres the rows on each component's current mean, ``delta = x - mu_k``, which gives
+the densities ``sum_j (delta_j u_kj)**2`` and the moments ``sum r delta``,
+``sum r delta**2``, whose difference from the new mean is small: the scatter
+``sum r delta**2 - nk (mean - mu_k)**2`` cancels little.
 """
 
 import math
@@ -31,13 +38,16 @@ from ._stats import SufficientStatistics
 _MAX_QUADRATIC_WIDTH = 600
 
 
-def select_kernel(model, n_features, reference):
-    """The kernel for ``model`` in ``n_features`` dimensions, centred on ``reference``.
+def select_kernel(model, n_features, n_components, reference):
+    """The kernel for ``model`` in ``n_features`` dimensions.
 
-    Both kernels have a ``width``: the floats per row of an expanded block.
+    Every kernel has a ``width``: the floats per row of an expanded block.
+    ``reference`` is a point inside the data, where the quadratic kernel centres.
     """
+    if not model.full_scatter:
+        return AxisAlignedKernel(n_features, n_components, model)
     quadratic = QuadraticKernel(n_features, model, reference)
-    if model.full_scatter and quadratic.width <= _MAX_QUADRATIC_WIDTH:
+    if quadratic.width <= _MAX_QUADRATIC_WIDTH:
         return quadratic
     return ComponentKernel(n_features, model)
 
@@ -78,7 +88,7 @@ class QuadraticKernel:
             self.n_quadratic = n_features
         self.width = self.n_quadratic + n_features + 1
 
-    def expand(self, X):
+    def expand(self, X, coefficients):
         """``phi(x - c)`` for each row, float64 of shape (width, n_rows)."""
         centred = X.T - self.reference[:, np.newaxis]
         phi = np.empty((self.width, X.shape[0]))
@@ -121,7 +131,7 @@ class QuadraticKernel:
         """Weighted moments about ``c`` of each component, shape (k, width)."""
         return weighted_resp @ phi.T
 
-    def statistics(self, moments):
+    def statistics(self, moments, coefficients):
         """Sufficient statistics (centred) from moments summed over all rows."""
         d, quadratic = self.n_features, self.n_quadratic
         nk = moments[:, -1].copy()
@@ -170,7 +180,7 @@ class ComponentKernel:
         self.model = model
         self.width = n_features
 
-    def expand(self, X):
+    def expand(self, X, coefficients):
         return X
 
     def coefficients(self, params):
@@ -190,5 +200,63 @@ class ComponentKernel:
             X, weighted_resp.T, self.model.full_scatter
         )
 
-    def statistics(self, moments):
+    def statistics(self, moments, coefficients):
         return moments
+
+
+class AxisAlignedKernel:
+    """Exact log-densities and moments for diagonal and spherical covariances.
+
+    An expanded block holds ``delta = x - mu_k`` and ``delta**2`` for every
+    component, each of shape (n_components, n_features, n_rows); the densities and
+    the moments are then batched matrix-vector products over components.
+    """
+
+    def __init__(self, n_features, n_components, model):
+        self.model = model
+        self.n_features = n_features
+        self.width = 2 * n_components * n_features
+
+    def coefficients(self, params):
+        n_components = len(params.weights)
+        precisions = self.model.component_precisions(
+            params.precisions_cholesky.astype(np.float64), n_components, self.n_features
+        )
+        return (
+            params.means.astype(np.float64),
+            # -P/2, as a (1, d) matrix per component
+            -0.5 * np.ascontiguousarray(precisions)[:, np.newaxis, :],
+            _log_density_constants(self.model, params, self.n_features)[:, np.newaxis],
+        )
+
+    def expand(self, X, coefficients):
+        means = coefficients[0]
+        rows = np.ascontiguousarray(X.T, dtype=np.float64)
+        deltas = rows[np.newaxis] - means[:, :, np.newaxis]
+        return deltas, np.square(deltas)
+
+    def weighted_log_prob(self, block, coefficients):
+        _, half_precisions, constants = coefficients
+        # -(x - mu).T P (x - mu) / 2 = sum_j (-P_jj / 2) delta_j**2
+        log_prob = np.matmul(half_precisions, block[1])[:, 0, :]
+        log_prob += constants
+        return log_prob
+
+    def moments(self, block, weighted_resp):
+        """Per component: weight sum, ``sum r delta`` and ``sum r delta**2``."""
+        deltas, squares = block
+        resp = weighted_resp[:, :, np.newaxis]
+        first = np.matmul(deltas, resp)[:, :, 0]
+        second = np.matmul(squares, resp)[:, :, 0]
+        nk = weighted_resp.sum(axis=1)
+        return np.hstack([nk[:, np.newaxis], first, second])
+
+    def statistics(self, moments, coefficients):
+        d = self.n_features
+        nk = moments[:, 0].copy()
+        first, second = moments[:, 1 : 1 + d], moments[:, 1 + d :]
+        shift = np.divide(
+            first, nk[:, np.newaxis], out=np.zeros_like(first), where=nk[:, None] > 0
+        )
+        scatter = _variance_floor(second - nk[:, np.newaxis] * shift**2, second)
+        return SufficientStatistics(nk, coefficients[0] + shift, scatter)
