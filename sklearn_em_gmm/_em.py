@@ -167,10 +167,16 @@ def estimate_gaussian(stats, model, reg_covar, dtype):
     return nk, means.astype(dtype, copy=False), covariances.astype(dtype, copy=False)
 
 
-def maximization(stats, model, reg_covar, dtype):
-    """M-step: the parameters that maximise the expected log-likelihood."""
+def maximization(stats, model, reg_covar, dtype, repair=None):
+    """M-step: the parameters that maximise the expected log-likelihood.
+
+    ``repair``, if given, mends degenerate components before their precisions are
+    factorized (see ``_recovery.DegenerateRepair``).
+    """
     nk, means, covariances = estimate_gaussian(stats, model, reg_covar, dtype)
     weights = (nk / nk.sum()).astype(dtype, copy=False)
+    if repair is not None:
+        weights, means, covariances = repair(nk, weights, means, covariances)
     return MixtureParameters(
         weights, means, covariances, model.precisions_cholesky(covariances)
     )
@@ -188,6 +194,7 @@ def run_em(
     max_iter,
     lower_bound,
     progress,
+    repair=None,
 ):
     """Iterate E- and M-steps from ``params`` until the lower bound gains under ``tol``.
 
@@ -202,7 +209,7 @@ def run_em(
     for n_iter in range(1, max_iter + 1):
         previous_lower_bound = lower_bound
         lower_bound, stats = expectation(X, sample_weight, params, model, reference)
-        params = maximization(stats, model, reg_covar, X.dtype)
+        params = maximization(stats, model, reg_covar, X.dtype, repair)
         lower_bounds.append(lower_bound)
         change = lower_bound - previous_lower_bound
         progress.iteration_end(n_iter, change)

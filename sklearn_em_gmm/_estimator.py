@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._covariance import covariance_type_names, get_covariance_model
 from ._em import MixtureParameters, map_log_prob_blocks, normalize_log_prob, run_em
 from ._init import initial_parameters
+from ._recovery import DegenerateRepair
 from ._sklearn_compat import Interval, StrOptions, fit_context
 from ._validation import (
     check_means,
@@ -108,6 +109,16 @@ default='kmeans'
     verbose_interval : int, default=10
         Number of iterations between two printed steps.
 
+    on_degenerate : {'raise', 'recover'}, default='raise'
+        What to do when a component degenerates. 'raise' is sklearn's behaviour: a
+        covariance that is not positive definite (a singleton or duplicated points,
+        a constant feature, with too small ``reg_covar``) raises ``ValueError``.
+        'recover' repairs the component and warns with a
+        :class:`DegenerateComponentWarning` naming it: a collapsed covariance gets
+        ``1e-6`` times the data's variance added to its diagonal (more if needed),
+        and a component whose weight vanished is re-seeded at the data's mean with
+        the data's variances. A repair can lower the lower bound at its step.
+
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
@@ -182,6 +193,7 @@ default='kmeans'
         "warm_start": ["boolean"],
         "verbose": ["verbose"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
+        "on_degenerate": [StrOptions({"raise", "recover"})],
     }
 
     def __init__(
@@ -201,6 +213,7 @@ default='kmeans'
         warm_start=False,
         verbose=0,
         verbose_interval=10,
+        on_degenerate="raise",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -216,6 +229,7 @@ default='kmeans'
         self.warm_start = warm_start
         self.verbose = verbose
         self.verbose_interval = verbose_interval
+        self.on_degenerate = on_degenerate
 
     @property
     def _model(self):
@@ -306,6 +320,10 @@ default='kmeans'
         # The fit runs in X's dtype, whatever the dtype of the initial parameters.
         given = {name: value.astype(X.dtype) for name, value in given.items()}
         reference = np.average(X, axis=0, weights=sample_weight).astype(np.float64)
+        repair = None
+        if self.on_degenerate == "recover":
+            variance = np.average((X - reference) ** 2, axis=0, weights=sample_weight)
+            repair = DegenerateRepair(model, reference, variance, X.dtype)
         random_state = check_random_state(self.random_state)
         progress = ProgressPrinter(self.verbose, self.verbose_interval)
         best = None
@@ -322,6 +340,7 @@ default='kmeans'
                     init_params=self.init_params,
                     reg_covar=self.reg_covar,
                     random_state=random_state,
+                    repair=repair,
                     **given,
                 )
                 lower_bound = -math.inf
@@ -336,6 +355,7 @@ default='kmeans'
                 max_iter=self.max_iter,
                 lower_bound=lower_bound,
                 progress=progress,
+                repair=repair,
             )
             if (
                 best is None

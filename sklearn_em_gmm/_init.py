@@ -71,6 +71,7 @@ def initial_parameters(
     weights_init=None,
     means_init=None,
     precisions_init=None,
+    repair=None,
 ):
     """Starting parameters of one EM run.
 
@@ -96,6 +97,8 @@ def initial_parameters(
             total_weight = X.shape[0] if sample_weight is None else sample_weight.sum()
             weights = (nk / total_weight).astype(X.dtype, copy=False)
         means = estimated_means if means_init is None else means_init
+        if repair is not None and precisions_init is None:
+            weights, means, covariances = repair(nk, weights, means, covariances)
     if precisions_init is None:
         precisions_cholesky = model.precisions_cholesky(covariances)
     else:

@@ -206,7 +206,8 @@ def test_pickle_round_trip_is_bit_identical(covariance_type):
 
 def test_get_params_and_set_params_like_sklearn():
     ours, theirs = GaussianMixture(), SkGaussianMixture()
-    assert ours.get_params() == theirs.get_params()
+    # sklearn's parameters with their defaults, plus our one addition
+    assert ours.get_params() == {**theirs.get_params(), "on_degenerate": "raise"}
     assert ours.set_params(n_components=4, covariance_type="diag") is ours
     assert ours.n_components == 4 and ours.covariance_type == "diag"
     assert ours.get_params()["n_components"] == 4
@@ -218,7 +219,7 @@ def test_get_params_and_set_params_like_sklearn():
     assert type(ours_error.value) is type(theirs_error.value)
     assert str(ours_error.value) == str(theirs_error.value).replace(
         repr(theirs), repr(ours)
-    )
+    ).replace("'n_init', ", "'n_init', 'on_degenerate', ")
 
 
 def test_fit_keeps_user_parameters_untouched():
@@ -257,8 +258,12 @@ def test_repr_and_html_repr_match_sklearn():
     user_set = {name for kind, name in rows if kind == "user-set"}
     assert user_set == {"n_components", "covariance_type", "tol"}
     assert len(rows) == len(ours.get_params())
-    # sklearn's page also links each parameter to its documentation; ours need not
-    assert rows == _html_parameter_rows(theirs._repr_html_())
+    # sklearn's page also links each parameter to its documentation; ours need not.
+    # Ours has one more row, our added parameter.
+    assert [row for row in rows if row[1] != "on_degenerate"] == _html_parameter_rows(
+        theirs._repr_html_()
+    )
+    assert ("default", "on_degenerate") in rows
 
 
 # --------------------------------------------------------------------------------

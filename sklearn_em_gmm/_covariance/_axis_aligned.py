@@ -58,6 +58,24 @@ class DiagonalCovariance(CovarianceModel):
             distances[k] = np.einsum("ij,ij->i", scaled, scaled)
         return distances
 
+    def degenerate_components(self, covariances, n_components):
+        valid = (covariances > 0.0) & np.isfinite(covariances)
+        return ~valid.reshape(n_components, -1).all(axis=1)
+
+    def add_to_diagonal(self, covariances, components, amounts):
+        covariances = covariances.copy()
+        covariances[components] += self._per_component(amounts)
+        return covariances
+
+    def reset(self, covariances, components, variances):
+        covariances = covariances.copy()
+        covariances[components] = self._per_component(variances)
+        return covariances
+
+    def _per_component(self, values):
+        """What a component holds of per-feature ``values``: all of them."""
+        return values
+
     def sample(self, rng, means, covariances, counts):
         n_features = means.shape[1]
         return np.vstack(
@@ -82,6 +100,10 @@ class SphericalCovariance(DiagonalCovariance):
 
     def estimate_covariances(self, scatter, nk, reg_covar):
         return super().estimate_covariances(scatter, nk, reg_covar).mean(axis=1)
+
+    def _per_component(self, values):
+        """One variance per component: the mean of per-feature ``values``."""
+        return values.mean()
 
     def log_det_cholesky(self, precisions_cholesky, n_features):
         return n_features * np.log(precisions_cholesky)

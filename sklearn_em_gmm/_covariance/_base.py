@@ -103,6 +103,21 @@ class CovarianceModel(ABC):
         """Squared Mahalanobis distance of every row to every mean, shape (k, n)."""
 
     @abstractmethod
+    def degenerate_components(self, covariances, n_components):
+        """Boolean mask (k,) of the components whose covariance is not positive
+        definite: the ones sklearn's fit fails on."""
+
+    @abstractmethod
+    def add_to_diagonal(self, covariances, components, amounts):
+        """Copy of ``covariances`` with ``amounts`` (d,) added to the diagonal of the
+        masked ``components``."""
+
+    @abstractmethod
+    def reset(self, covariances, components, variances):
+        """Copy of ``covariances`` with the masked ``components`` set to the diagonal
+        ``variances`` (d,), where the model lets a component have its own."""
+
+    @abstractmethod
     def sample(self, rng, means, covariances, counts):
         """Draw ``counts[k]`` rows from each component, consuming ``rng`` as sklearn."""
 

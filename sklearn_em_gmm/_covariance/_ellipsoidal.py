@@ -50,6 +50,14 @@ def _check_precision_matrix(precision, covariance_type):
         )
 
 
+def _is_positive_definite(matrix):
+    try:
+        _precision_cholesky(matrix)
+    except ValueError:
+        return False
+    return True
+
+
 def _squared_norm_rows(y):
     return np.einsum("ij,ij->i", y, y)
 
@@ -116,6 +124,19 @@ class FullCovariance(CovarianceModel):
             distances[k] = _squared_norm_rows((X - mean) @ prec_chol)
         return distances
 
+    def degenerate_components(self, covariances, n_components):
+        return np.array([not _is_positive_definite(c) for c in covariances])
+
+    def add_to_diagonal(self, covariances, components, amounts):
+        covariances = covariances.copy()
+        covariances[components] += np.diag(amounts)
+        return covariances
+
+    def reset(self, covariances, components, variances):
+        covariances = covariances.copy()
+        covariances[components] = np.diag(variances)
+        return covariances
+
     def sample(self, rng, means, covariances, counts):
         return np.vstack(
             [
@@ -173,6 +194,16 @@ class TiedCovariance(CovarianceModel):
         for k, mean in enumerate(means):
             distances[k] = _squared_norm_rows((X - mean) @ precisions_cholesky)
         return distances
+
+    def degenerate_components(self, covariances, n_components):
+        return np.full(n_components, not _is_positive_definite(covariances))
+
+    def add_to_diagonal(self, covariances, components, amounts):
+        # the one shared matrix serves every component
+        return covariances + np.diag(amounts) if components.any() else covariances
+
+    def reset(self, covariances, components, variances):
+        return covariances
 
     def sample(self, rng, means, covariances, counts):
         return np.vstack(
