@@ -20,14 +20,16 @@ from sklearn_em_gmm._em import (
 from sklearn_em_gmm._kernels import AxisAlignedKernel, ComponentKernel, QuadraticKernel
 from sklearn_em_gmm._stats import SufficientStatistics
 
-# every kernel that serves each covariance type
+# every kernel that serves each covariance type; the per-component kernel is generic
 KERNEL_CASES = [
     ("full", "quadratic"),
     ("full", "component"),
     ("tied", "quadratic"),
     ("tied", "component"),
     ("diag", "axis_aligned"),
+    ("diag", "component"),
     ("spherical", "axis_aligned"),
+    ("spherical", "component"),
 ]
 
 
