@@ -62,13 +62,15 @@ def normalize_log_prob(log_prob):
     log_norm : ndarray of shape (n_rows,)
         ``log p(x)``, the log-sum-exp over components.
     """
-    row_max = log_prob.max(axis=0)
+    # fmax skips NaN: a density whose terms overflowed (inf - inf) counts as zero
+    row_max = np.fmax.reduce(log_prob, axis=0)
+    row_max[np.isnan(row_max)] = -np.inf
     finite = np.isfinite(row_max)
     shift = np.where(finite, row_max, 0.0)
     log_prob -= shift
     # exp is several times slower where its result is subnormal; what is cut off
     # here weighs less than 1e-300 beside the row's largest term, which is 1
-    np.maximum(log_prob, _LOG_NEGLIGIBLE, out=log_prob)
+    np.fmax(log_prob, _LOG_NEGLIGIBLE, out=log_prob)
     np.exp(log_prob, out=log_prob)
     row_sum = log_prob.sum(axis=0)
     log_prob /= row_sum
@@ -85,9 +87,7 @@ def map_log_prob_blocks(X, params, model, block_function, out):
     The kernel is centred on the mixture's mean, a point inside the data.
     """
     n_components = len(params.weights)
-    kernel = select_kernel(
-        model, X.shape[1], n_components, params.weights @ params.means
-    )
+    kernel = select_kernel(model, params, params.weights @ params.means)
     coefficients = kernel.coefficients(params)
     for rows in row_blocks(X.shape[0], max(kernel.width, n_components)):
         block = kernel.expand(X[rows], coefficients)
@@ -126,9 +126,9 @@ def expectation(X, sample_weight, params, model, reference):
         Weighted mean over rows of ``log p(x)`` under ``params``.
     stats : SufficientStatistics
     """
-    n_samples, n_features = X.shape
+    n_samples = X.shape[0]
     n_components = len(params.weights)
-    kernel = select_kernel(model, n_features, n_components, reference)
+    kernel = select_kernel(model, params, reference)
     coefficients = kernel.coefficients(params)
     log_likelihood = 0.0
     moments = None

@@ -14,7 +14,7 @@ from ._covariance import covariance_type_names, get_covariance_model
 from ._em import MixtureParameters, map_log_prob_blocks, normalize_log_prob, run_em
 from ._init import initial_parameters
 from ._recovery import DegenerateRepair
-from ._sklearn_compat import Interval, StrOptions, fit_context
+from ._sklearn_compat import Interval, InvalidParameterError, StrOptions, fit_context
 from ._validation import (
     check_means,
     check_precisions,
@@ -295,6 +295,12 @@ default='kmeans'
         return self.labels_.copy()
 
     def _fit(self, X, sample_weight):
+        # bool is an Integral, so the declared constraints let True through
+        if isinstance(self.n_components, (bool, np.bool_)):
+            raise InvalidParameterError(
+                "The 'n_components' parameter of GaussianMixture must be an int in "
+                f"the range [1, inf). Got {self.n_components!r} instead."
+            )
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         n_samples, n_features = X.shape
         all_rows = X

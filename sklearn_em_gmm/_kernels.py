@@ -36,18 +36,27 @@ from ._stats import SufficientStatistics
 
 # Widest feature expansion worth one matrix product (full covariances up to d = 32).
 _MAX_QUADRATIC_WIDTH = 600
+# Largest squared Mahalanobis distance of a component's mean from the reference for
+# the expansion: its terms are then at most this many times the distances they
+# cancel to, costing at most 4 of 16 digits.
+_MAX_CANCELLATION = 1e4
 
 
-def select_kernel(model, n_features, n_components, reference):
-    """The kernel for ``model`` in ``n_features`` dimensions.
+def select_kernel(model, params, reference):
+    """The kernel for ``model`` and the current ``params``.
 
     Every kernel has a ``width``: the floats per row of an expanded block.
-    ``reference`` is a point inside the data, where the quadratic kernel centres.
+    ``reference`` is a point inside the data, where the quadratic kernel centres; it
+    serves only while no component lies far from it (clusters far apart).
     """
+    n_components, n_features = params.means.shape
     if not model.full_scatter:
         return AxisAlignedKernel(n_features, n_components, model)
     quadratic = QuadraticKernel(n_features, model, reference)
-    if quadratic.width <= _MAX_QUADRATIC_WIDTH:
+    if (
+        quadratic.width <= _MAX_QUADRATIC_WIDTH
+        and quadratic.largest_mean_distance(params) <= _MAX_CANCELLATION
+    ):
         return quadratic
     return ComponentKernel(n_features, model)
 
@@ -104,13 +113,23 @@ class QuadraticKernel:
         phi[-1] = 1.0
         return phi
 
+    def _precisions_and_centred_means(self, params):
+        precisions = self.model.component_precisions(
+            params.precisions_cholesky.astype(np.float64),
+            len(params.weights),
+            self.n_features,
+        )
+        return precisions, params.means.astype(np.float64) - self.reference
+
+    def largest_mean_distance(self, params):
+        """Largest squared Mahalanobis distance of a mean from the reference."""
+        precisions, centred_means = self._precisions_and_centred_means(params)
+        distances = np.einsum("ki,kij,kj->k", centred_means, precisions, centred_means)
+        return float(np.max(distances))
+
     def coefficients(self, params):
         """``W`` of shape (n_components, width) with ``W @ phi`` the log-densities."""
-        n_components = len(params.weights)
-        precisions = self.model.component_precisions(
-            params.precisions_cholesky.astype(np.float64), n_components, self.n_features
-        )
-        centred_means = params.means.astype(np.float64) - self.reference
+        precisions, centred_means = self._precisions_and_centred_means(params)
         if self.full:
             precision_means = np.einsum("kij,kj->ki", precisions, centred_means)
             # x~.T P x~ sums P_ij x~_i x~_j over all i, j: off-diagonal terms twice
