@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._kernels import select_kernel
+from ._kernels import blas_threads, select_kernel
 from ._stats import SufficientStatistics
 
 # Rows per block are chosen so a block's (rows x max(n_components, n_features))
@@ -89,10 +89,11 @@ def map_log_prob_blocks(X, params, model, block_function, out):
     n_components = len(params.weights)
     kernel = select_kernel(model, params, params.weights @ params.means)
     coefficients = kernel.coefficients(params)
-    for rows in row_blocks(X.shape[0], max(kernel.width, n_components)):
-        block = kernel.expand(X[rows], coefficients)
-        log_prob = kernel.weighted_log_prob(block, coefficients)
-        out[rows] = block_function(log_prob)
+    with blas_threads(kernel, X.shape[0]):
+        for rows in row_blocks(X.shape[0], max(kernel.width, n_components)):
+            block = kernel.expand(X[rows], coefficients)
+            log_prob = kernel.weighted_log_prob(block, coefficients)
+            out[rows] = block_function(log_prob)
     return out
 
 
@@ -132,18 +133,19 @@ def expectation(X, sample_weight, params, model, reference):
     coefficients = kernel.coefficients(params)
     log_likelihood = 0.0
     moments = None
-    for rows in row_blocks(n_samples, max(kernel.width, n_components)):
-        block = kernel.expand(X[rows], coefficients)
-        resp = kernel.weighted_log_prob(block, coefficients)
-        log_norm = normalize_log_prob(resp)
-        if sample_weight is None:
-            log_likelihood += math.fsum(log_norm)
-        else:
-            weights = sample_weight[rows]
-            log_likelihood += float(weights @ log_norm)
-            resp *= weights
-        block_moments = kernel.moments(block, resp)
-        moments = block_moments if moments is None else moments + block_moments
+    with blas_threads(kernel, n_samples):
+        for rows in row_blocks(n_samples, max(kernel.width, n_components)):
+            block = kernel.expand(X[rows], coefficients)
+            resp = kernel.weighted_log_prob(block, coefficients)
+            log_norm = normalize_log_prob(resp)
+            if sample_weight is None:
+                log_likelihood += math.fsum(log_norm)
+            else:
+                weights = sample_weight[rows]
+                log_likelihood += float(weights @ log_norm)
+                resp *= weights
+            block_moments = kernel.moments(block, resp)
+            moments = block_moments if moments is None else moments + block_moments
     total_weight = n_samples if sample_weight is None else sample_weight.sum()
     return log_likelihood / total_weight, kernel.statistics(moments, coefficients)
 
