@@ -8,12 +8,12 @@ the summed moments.
 Log-densities and responsibilities are component-major, shape (n_components, n_rows):
 reductions over components then run along contiguous rows.
 
-:class:`QuadraticKernel` serves every model whose expansion is small. With
+:class:`QuadraticKernel` serves full and tied covariances in few dimensions. With
 ``x~ = x - c`` for a reference point ``c`` inside the data and ``P = U U.T``::
 
     (x - mu).T P (x - mu) = x~.T P x~ - 2 (P mu~).T x~ + mu~.T P mu~
 
-so with features ``phi(x~) = [quadratic terms of x~, x~, 1]`` (one row per feature)
+so with features ``phi(x~) = [x~_i x~_j (i <= j), x~, 1]`` (one row per feature)
 the weighted log-densities of all components are one matrix product ``W @ phi``, and
 the moments about ``c`` of all components are another, ``resp @ phi.T``.
 
@@ -95,8 +95,7 @@ class QuadraticKernel:
     ----------
     n_features : int
     model : CovarianceModel
-        Its ``full_scatter`` decides the features: all products ``x~_i x~_j``
-        (i <= j) for full matrices, the squares ``x~_j**2`` otherwise.
+        A model with full covariance matrices (``full_scatter``).
     reference : ndarray of shape (n_features,)
         The point ``c`` the rows are centred on; near the data's mean it keeps the
         expansion free of cancellation for data far from the origin.
@@ -105,13 +104,9 @@ class QuadraticKernel:
     def __init__(self, n_features, model, reference):
         self.model = model
         self.n_features = n_features
-        self.full = model.full_scatter
         self.reference = np.asarray(reference, dtype=np.float64)
-        if self.full:
-            self._rows, self._cols = np.triu_indices(n_features)
-            self.n_quadratic = len(self._rows)
-        else:
-            self.n_quadratic = n_features
+        self._rows, self._cols = np.triu_indices(n_features)
+        self.n_quadratic = len(self._rows)
         self.width = self.n_quadratic + n_features + 1
 
     def expand(self, X, coefficients):
@@ -119,13 +114,10 @@ class QuadraticKernel:
         centred = X.T - self.reference[:, np.newaxis]
         phi = np.empty((self.width, X.shape[0]))
         d, quadratic = self.n_features, self.n_quadratic
-        if self.full:
-            start = 0
-            for i in range(d):
-                np.multiply(centred[i], centred[i:], out=phi[start : start + d - i])
-                start += d - i
-        else:
-            np.multiply(centred, centred, out=phi[:quadratic])
+        start = 0
+        for i in range(d):
+            np.multiply(centred[i], centred[i:], out=phi[start : start + d - i])
+            start += d - i
         phi[quadratic : quadratic + d] = centred
         phi[-1] = 1.0
         return phi
@@ -147,14 +139,10 @@ class QuadraticKernel:
     def coefficients(self, params):
         """``W`` of shape (n_components, width) with ``W @ phi`` the log-densities."""
         precisions, centred_means = self._precisions_and_centred_means(params)
-        if self.full:
-            precision_means = np.einsum("kij,kj->ki", precisions, centred_means)
-            # x~.T P x~ sums P_ij x~_i x~_j over all i, j: off-diagonal terms twice
-            quadratic = precisions[:, self._rows, self._cols]
-            quadratic *= np.where(self._rows == self._cols, -0.5, -1.0)
-        else:
-            precision_means = precisions * centred_means
-            quadratic = -0.5 * precisions
+        precision_means = np.einsum("kij,kj->ki", precisions, centred_means)
+        # x~.T P x~ sums P_ij x~_i x~_j over all i, j: off-diagonal terms twice
+        quadratic = precisions[:, self._rows, self._cols]
+        quadratic *= np.where(self._rows == self._cols, -0.5, -1.0)
         constant = -0.5 * np.sum(centred_means * precision_means, axis=1)
         constant += _log_density_constants(self.model, params, self.n_features)
         return np.hstack([quadratic, precision_means, constant[:, np.newaxis]])
@@ -176,22 +164,17 @@ class QuadraticKernel:
             sums, nk[:, np.newaxis], out=np.zeros_like(sums), where=nk[:, None] > 0
         )
         second = moments[:, :quadratic]
-        if self.full:
-            raw = np.empty((len(nk), d, d))
-            raw[:, self._rows, self._cols] = second
-            raw[:, self._cols, self._rows] = second
-            # centred scatter: sum r x~ x~.T - nk m~ m~.T
-            scatter = raw - nk[:, None, None] * (
-                centred_means[:, :, None] * centred_means[:, None, :]
-            )
-            diagonal = np.arange(d)
-            scatter[:, diagonal, diagonal] = _variance_floor(
-                scatter[:, diagonal, diagonal], raw[:, diagonal, diagonal]
-            )
-        else:
-            scatter = _variance_floor(
-                second - nk[:, np.newaxis] * centred_means**2, second
-            )
+        raw = np.empty((len(nk), d, d))
+        raw[:, self._rows, self._cols] = second
+        raw[:, self._cols, self._rows] = second
+        # centred scatter: sum r x~ x~.T - nk m~ m~.T
+        scatter = raw - nk[:, None, None] * (
+            centred_means[:, :, None] * centred_means[:, None, :]
+        )
+        diagonal = np.arange(d)
+        scatter[:, diagonal, diagonal] = _variance_floor(
+            scatter[:, diagonal, diagonal], raw[:, diagonal, diagonal]
+        )
         return SufficientStatistics(nk, centred_means + self.reference, scatter)
 
 
