@@ -49,6 +49,42 @@ def row_blocks(n_samples, row_width):
         yield slice(start, min(start + block_rows, n_samples))
 
 
+def exponentiate_log_prob(log_prob):
+    """Turn weighted log-densities into unnormalised responsibilities, in place.
+
+    Parameters
+    ----------
+    log_prob : ndarray of shape (n_components, n_rows)
+        ``log w_k + log N(x | mu_k, Sigma_k)``; on return ``exp(log_prob - m)`` for
+        each row's largest term ``m``, which the responsibilities are once divided
+        by ``row_sum``.
+
+    Returns
+    -------
+    log_norm : ndarray of shape (n_rows,)
+        ``log p(x)``, the log-sum-exp over components.
+    row_sum : ndarray of shape (n_rows,)
+        Sum over components of the returned terms.
+    """
+    # fmax skips NaN: a density whose terms overflowed (inf - inf) counts as zero
+    row_max = np.fmax.reduce(log_prob, axis=0)
+    row_max[np.isnan(row_max)] = -np.inf
+    finite = np.isfinite(row_max)
+    shift = np.where(finite, row_max, 0.0)
+    log_prob -= shift
+    # exp is several times slower where its result is subnormal; what is cut off
+    # here weighs less than 1e-300 beside the row's largest term, which is 1.
+    # (A floor per row is a faster fmax than a scalar floor.)
+    np.fmax(log_prob, np.full(len(shift), _LOG_NEGLIGIBLE), out=log_prob)
+    np.exp(log_prob, out=log_prob)
+    row_sum = log_prob.sum(axis=0)
+    log_norm = np.log(row_sum)
+    log_norm += shift
+    # a row no component can explain keeps log p(x) = -inf
+    log_norm[~finite] = row_max[~finite]
+    return log_norm, row_sum
+
+
 def normalize_log_prob(log_prob):
     """Turn weighted log-densities into responsibilities, in place.
 
@@ -62,22 +98,8 @@ def normalize_log_prob(log_prob):
     log_norm : ndarray of shape (n_rows,)
         ``log p(x)``, the log-sum-exp over components.
     """
-    # fmax skips NaN: a density whose terms overflowed (inf - inf) counts as zero
-    row_max = np.fmax.reduce(log_prob, axis=0)
-    row_max[np.isnan(row_max)] = -np.inf
-    finite = np.isfinite(row_max)
-    shift = np.where(finite, row_max, 0.0)
-    log_prob -= shift
-    # exp is several times slower where its result is subnormal; what is cut off
-    # here weighs less than 1e-300 beside the row's largest term, which is 1
-    np.fmax(log_prob, _LOG_NEGLIGIBLE, out=log_prob)
-    np.exp(log_prob, out=log_prob)
-    row_sum = log_prob.sum(axis=0)
+    log_norm, row_sum = exponentiate_log_prob(log_prob)
     log_prob /= row_sum
-    log_norm = np.log(row_sum, out=row_sum)
-    log_norm += shift
-    # a row no component can explain keeps log p(x) = -inf
-    log_norm[~finite] = row_max[~finite]
     return log_norm
 
 
@@ -137,14 +159,15 @@ def expectation(X, sample_weight, params, model, reference):
         for rows in row_blocks(n_samples, max(kernel.width, n_components)):
             block = kernel.expand(X[rows], coefficients)
             resp = kernel.weighted_log_prob(block, coefficients)
-            log_norm = normalize_log_prob(resp)
+            log_norm, row_sum = exponentiate_log_prob(resp)
             if sample_weight is None:
-                log_likelihood += math.fsum(log_norm)
+                log_likelihood += float(log_norm.sum())
+                row_scale = np.reciprocal(row_sum, out=row_sum)
             else:
                 weights = sample_weight[rows]
                 log_likelihood += float(weights @ log_norm)
-                resp *= weights
-            block_moments = kernel.moments(block, resp)
+                row_scale = np.divide(weights, row_sum, out=row_sum)
+            block_moments = kernel.moments(block, resp, row_scale)
             moments = block_moments if moments is None else moments + block_moments
     total_weight = n_samples if sample_weight is None else sample_weight.sum()
     return log_likelihood / total_weight, kernel.statistics(moments, coefficients)

@@ -3,25 +3,27 @@
 The kernels share one interface, used by the EM driver for each block of rows: the
 ``coefficients`` of the current parameters, once per pass; ``expand`` the rows once;
 ``weighted_log_prob`` of the expanded rows; ``moments`` of the expanded rows under
-weighted responsibilities (additive over blocks with ``+``); and ``statistics`` of
-the summed moments.
+the responsibilities, given unnormalised with a factor per row (additive over blocks
+with ``+``); and ``statistics`` of the summed moments.
 Log-densities and responsibilities are component-major, shape (n_components, n_rows):
 reductions over components then run along contiguous rows.
 
-:class:`QuadraticKernel` serves full and tied covariances in few dimensions. With
-``x~ = x - c`` for a reference point ``c`` inside the data and ``P = U U.T``::
+:class:`QuadraticKernel` serves every covariance type in few dimensions while the
+components' means lie near the data. With ``x~ = x - c`` for a reference point ``c``
+inside the data and ``P = U U.T``::
 
     (x - mu).T P (x - mu) = x~.T P x~ - 2 (P mu~).T x~ + mu~.T P mu~
 
-so with features ``phi(x~) = [x~_i x~_j (i <= j), x~, 1]`` (one row per feature)
-the weighted log-densities of all components are one matrix product ``W @ phi``, and
-the moments about ``c`` of all components are another, ``resp @ phi.T``.
+so with features ``phi(x~) = [x~_i x~_j (i <= j), x~, 1]`` (one row per feature;
+only the squares ``x~_j**2`` for diagonal ``P``) the weighted log-densities of all
+components are one matrix product ``W @ phi``, and the moments about ``c`` of all
+components are another, ``resp @ phi.T``.
 
 :class:`ComponentKernel` serves full and tied covariances in many dimensions, where the
 quadratic terms outnumber the products of a per-component pass: ``(x - mu_k) U_k`` for
 the densities and the centred scatter of each component.
 
-:class:`AxisAlignedKernel` serves diagonal and spherical covariances exactly: it
+:class:`AxisAlignedKernel` serves diagonal and spherical covariances otherwise: it
 centres the rows on each component's current mean, ``delta = x - mu_k``, which gives
 the densities ``sum_j (delta_j u_kj)**2`` and the moments ``sum r delta``,
 ``sum r delta**2``, whose difference from the new mean is small: the scatter
@@ -67,15 +69,15 @@ def select_kernel(model, params, reference):
     serves only while no component lies far from it (clusters far apart).
     """
     n_components, n_features = params.means.shape
-    if not model.full_scatter:
-        return AxisAlignedKernel(n_features, n_components, model)
     quadratic = QuadraticKernel(n_features, model, reference)
     if (
         quadratic.width <= _MAX_QUADRATIC_WIDTH
         and quadratic.largest_mean_distance(params) <= _MAX_CANCELLATION
     ):
         return quadratic
-    return ComponentKernel(n_features, model)
+    if model.full_scatter:
+        return ComponentKernel(n_features, model)
+    return AxisAlignedKernel(n_features, n_components, model)
 
 
 def _log_density_constants(model, params, n_features):
@@ -95,7 +97,8 @@ class QuadraticKernel:
     ----------
     n_features : int
     model : CovarianceModel
-        A model with full covariance matrices (``full_scatter``).
+        With full covariance matrices (``full_scatter``), the features hold every
+        product ``x~_i x~_j``; otherwise only the squares.
     reference : ndarray of shape (n_features,)
         The point ``c`` the rows are centred on; near the data's mean it keeps the
         expansion free of cancellation for data far from the origin.
@@ -105,44 +108,61 @@ class QuadraticKernel:
         self.model = model
         self.n_features = n_features
         self.reference = np.asarray(reference, dtype=np.float64)
-        self._rows, self._cols = np.triu_indices(n_features)
+        if model.full_scatter:
+            self._rows, self._cols = np.triu_indices(n_features)
+        else:
+            self._rows = self._cols = np.arange(n_features)
         self.n_quadratic = len(self._rows)
         self.width = self.n_quadratic + n_features + 1
 
     def expand(self, X, coefficients):
         """``phi(x - c)`` for each row, float64 of shape (width, n_rows)."""
-        centred = X.T - self.reference[:, np.newaxis]
+        # transposing first is faster than subtracting along a short trailing axis
+        centred = np.array(X.T, dtype=np.float64, order="C")
+        centred -= self.reference[:, np.newaxis]
         phi = np.empty((self.width, X.shape[0]))
         d, quadratic = self.n_features, self.n_quadratic
-        start = 0
-        for i in range(d):
-            np.multiply(centred[i], centred[i:], out=phi[start : start + d - i])
-            start += d - i
+        if self.model.full_scatter:
+            start = 0
+            for i in range(d):
+                np.multiply(centred[i], centred[i:], out=phi[start : start + d - i])
+                start += d - i
+        else:
+            np.square(centred, out=phi[:d])
         phi[quadratic : quadratic + d] = centred
         phi[-1] = 1.0
         return phi
 
     def _precisions_and_centred_means(self, params):
+        """Precision matrices (k, d, d), or their diagonals (k, d), and ``mu - c``."""
         precisions = self.model.component_precisions(
             params.precisions_cholesky.astype(np.float64),
             len(params.weights),
             self.n_features,
         )
-        return precisions, params.means.astype(np.float64) - self.reference
+        centred_means = params.means.astype(np.float64) - self.reference
+        if self.model.full_scatter:
+            precision_means = np.einsum("kij,kj->ki", precisions, centred_means)
+        else:
+            precision_means = precisions * centred_means
+        return precisions, centred_means, precision_means
 
     def largest_mean_distance(self, params):
         """Largest squared Mahalanobis distance of a mean from the reference."""
-        precisions, centred_means = self._precisions_and_centred_means(params)
-        distances = np.einsum("ki,kij,kj->k", centred_means, precisions, centred_means)
-        return float(np.max(distances))
+        _, centred_means, precision_means = self._precisions_and_centred_means(params)
+        return float(np.max(np.sum(centred_means * precision_means, axis=1)))
 
     def coefficients(self, params):
         """``W`` of shape (n_components, width) with ``W @ phi`` the log-densities."""
-        precisions, centred_means = self._precisions_and_centred_means(params)
-        precision_means = np.einsum("kij,kj->ki", precisions, centred_means)
-        # x~.T P x~ sums P_ij x~_i x~_j over all i, j: off-diagonal terms twice
-        quadratic = precisions[:, self._rows, self._cols]
-        quadratic *= np.where(self._rows == self._cols, -0.5, -1.0)
+        precisions, centred_means, precision_means = self._precisions_and_centred_means(
+            params
+        )
+        if self.model.full_scatter:
+            # x~.T P x~ sums P_ij x~_i x~_j over all i, j: off-diagonal terms twice
+            quadratic = precisions[:, self._rows, self._cols]
+            quadratic *= np.where(self._rows == self._cols, -0.5, -1.0)
+        else:
+            quadratic = -0.5 * precisions
         constant = -0.5 * np.sum(centred_means * precision_means, axis=1)
         constant += _log_density_constants(self.model, params, self.n_features)
         return np.hstack([quadratic, precision_means, constant[:, np.newaxis]])
@@ -151,9 +171,17 @@ class QuadraticKernel:
         """``log w_k + log N(x | mu_k, Sigma_k)``, shape (n_components, n_rows)."""
         return coefficients @ phi
 
-    def moments(self, phi, weighted_resp):
-        """Weighted moments about ``c`` of each component, shape (k, width)."""
-        return weighted_resp @ phi.T
+    def moments(self, phi, resp, row_scale):
+        """Moments about ``c`` of each component, shape (k, width).
+
+        The responsibilities are ``resp * row_scale``; the factor goes on the
+        narrower of ``resp`` and ``phi``, both spent.
+        """
+        if self.width < len(resp):
+            phi *= row_scale
+        else:
+            resp *= row_scale
+        return resp @ phi.T
 
     def statistics(self, moments, coefficients):
         """Sufficient statistics (centred) from moments summed over all rows."""
@@ -164,6 +192,10 @@ class QuadraticKernel:
             sums, nk[:, np.newaxis], out=np.zeros_like(sums), where=nk[:, None] > 0
         )
         second = moments[:, :quadratic]
+        if not self.model.full_scatter:
+            # per-feature scatter: sum r x~**2 - nk m~**2
+            scatter = _variance_floor(second - nk[:, None] * centred_means**2, second)
+            return SufficientStatistics(nk, centred_means + self.reference, scatter)
         raw = np.empty((len(nk), d, d))
         raw[:, self._rows, self._cols] = second
         raw[:, self._cols, self._rows] = second
@@ -214,10 +246,9 @@ class ComponentKernel:
         log_prob += constants[:, np.newaxis]
         return log_prob
 
-    def moments(self, X, weighted_resp):
-        return SufficientStatistics.from_rows(
-            X, weighted_resp.T, self.model.full_scatter
-        )
+    def moments(self, X, resp, row_scale):
+        resp *= row_scale
+        return SufficientStatistics.from_rows(X, resp.T, self.model.full_scatter)
 
     def statistics(self, moments, coefficients):
         return moments
@@ -261,9 +292,10 @@ class AxisAlignedKernel:
         log_prob += constants
         return log_prob
 
-    def moments(self, block, weighted_resp):
+    def moments(self, block, resp, row_scale):
         """Per component: weight sum, ``sum r delta`` and ``sum r delta**2``."""
         deltas, squares = block
+        weighted_resp = np.multiply(resp, row_scale, out=resp)
         resp = weighted_resp[:, :, np.newaxis]
         first = np.matmul(deltas, resp)[:, :, 0]
         second = np.matmul(squares, resp)[:, :, 0]

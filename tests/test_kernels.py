@@ -26,8 +26,10 @@ KERNEL_CASES = [
     ("full", "component"),
     ("tied", "quadratic"),
     ("tied", "component"),
+    ("diag", "quadratic"),
     ("diag", "axis_aligned"),
     ("diag", "component"),
+    ("spherical", "quadratic"),
     ("spherical", "axis_aligned"),
     ("spherical", "component"),
 ]
@@ -143,7 +145,11 @@ def _statistics(kernel_name, covariance_type, X, weighted_resp, means):
     )
     kernel = _kernel(kernel_name, model, X.shape[1], len(means), X.mean(axis=0))
     coefficients = kernel.coefficients(params._replace(means=means))
-    moments = kernel.moments(kernel.expand(X, coefficients), weighted_resp)
+    # the kernel takes responsibilities unnormalised, with a factor per row
+    row_factors = np.linspace(0.5, 4.0, len(X))
+    moments = kernel.moments(
+        kernel.expand(X, coefficients), weighted_resp * row_factors, 1 / row_factors
+    )
     return kernel.statistics(moments, coefficients)
 
 
