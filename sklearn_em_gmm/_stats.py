@@ -22,8 +22,9 @@ class SufficientStatistics:
     means : ndarray of shape (n_components, n_features)
         Weighted mean of each component; zero where ``nk`` is zero.
     scatter : ndarray of shape (n_components, n_features, n_features) or \
-            (n_components, n_features)
-        ``sum_i w_i r_ik (x_i - mean_k)(x_i - mean_k).T``, or only its diagonal.
+            (n_components, n_features) or (1, n_features, n_features)
+        ``sum_i w_i r_ik (x_i - mean_k)(x_i - mean_k).T``, or only its diagonal,
+        or (from a kernel for a shared covariance) its sum over components.
     """
 
     nk: np.ndarray

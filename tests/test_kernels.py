@@ -17,14 +17,21 @@ from sklearn_em_gmm._em import (
     maximization,
     normalize_log_prob,
 )
-from sklearn_em_gmm._kernels import AxisAlignedKernel, ComponentKernel, QuadraticKernel
+from sklearn_em_gmm._kernels import (
+    AxisAlignedKernel,
+    ComponentKernel,
+    QuadraticKernel,
+    SharedPrecisionKernel,
+    StackedKernel,
+)
 from sklearn_em_gmm._stats import SufficientStatistics
 
 # every kernel that serves each covariance type; the per-component kernel is generic
 KERNEL_CASES = [
     ("full", "quadratic"),
+    ("full", "stacked"),
     ("full", "component"),
-    ("tied", "quadratic"),
+    ("tied", "shared"),
     ("tied", "component"),
     ("diag", "quadratic"),
     ("diag", "axis_aligned"),
@@ -38,6 +45,8 @@ KERNEL_CASES = [
 def _kernel(kernel_name, model, n_features, n_components, reference):
     return {
         "quadratic": lambda: QuadraticKernel(n_features, model, reference),
+        "stacked": lambda: StackedKernel(n_features, n_components, model, reference),
+        "shared": lambda: SharedPrecisionKernel(n_features, model, reference),
         "component": lambda: ComponentKernel(n_features, model),
         "axis_aligned": lambda: AxisAlignedKernel(n_features, n_components, model),
     }[kernel_name]()
@@ -163,6 +172,7 @@ def test_statistics_match_weighted_moments(covariance_type, kernel_name):
     statistics = _statistics(
         kernel_name, covariance_type, X, (resp * weights[:, None]).T, means
     )
+    scatters = []
     for k in range(2):
         aweights = resp[:, k] * weights
         np.testing.assert_allclose(statistics.nk[k], aweights.sum())
@@ -170,7 +180,11 @@ def test_statistics_match_weighted_moments(covariance_type, kernel_name):
         expected = np.cov((X - 1e6).T, aweights=aweights, bias=True) * aweights.sum()
         if statistics.scatter.ndim == 2:
             expected = np.diag(expected)
-        np.testing.assert_allclose(statistics.scatter[k], expected, rtol=1e-8)
+        scatters.append(expected)
+    if len(statistics.scatter) == 1:
+        # a kernel for a shared covariance gives the scatter pooled over components
+        scatters = [sum(scatters)]
+    np.testing.assert_allclose(statistics.scatter, scatters, rtol=1e-8)
 
 
 @pytest.mark.parametrize("full_scatter", [True, False])

@@ -39,11 +39,15 @@ class CovarianceModel(ABC):
     full_scatter : bool
         Whether the M-step needs the full ``(n_features, n_features)`` scatter of each
         component; otherwise only its diagonal is accumulated.
+    pooled_scatter : bool
+        Whether the M-step needs only the scatter summed over components (one
+        covariance shared by all), which a kernel may give as shape (1, d, d).
     """
 
     name: str
     mclust_code: str
     full_scatter: bool
+    pooled_scatter = False
 
     @abstractmethod
     def parameter_shape(self, n_components, n_features):
@@ -60,9 +64,10 @@ class CovarianceModel(ABC):
         Parameters
         ----------
         scatter : ndarray of shape (n_components, n_features, n_features) or \
-                (n_components, n_features)
+                (n_components, n_features) or (1, n_features, n_features)
             Weighted scatter of each component about its mean; the diagonal only
-            when ``full_scatter`` is False.
+            when ``full_scatter`` is False; possibly summed over components when
+            ``pooled_scatter`` is True.
         nk : ndarray of shape (n_components,)
             Weight sum of each component, already kept away from zero.
         reg_covar : float

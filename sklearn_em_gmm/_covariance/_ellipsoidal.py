@@ -154,6 +154,7 @@ class TiedCovariance(CovarianceModel):
     name = "tied"
     mclust_code = "EEE"
     full_scatter = True
+    pooled_scatter = True
 
     def parameter_shape(self, n_components, n_features):
         return (n_features, n_features)
