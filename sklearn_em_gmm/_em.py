@@ -18,8 +18,9 @@ from ._stats import SufficientStatistics
 # temporaries hold about this many floats: small enough for cache, large for BLAS.
 _BLOCK_ELEMENTS = 1 << 16
 _MIN_BLOCK_ROWS = 256
-# exp(-700) ~ 1e-304 is still a normal float
-_LOG_NEGLIGIBLE = -700.0
+# Each row's terms are floored at exp(-700) of its largest, which keeps exp out of
+# its slow subnormal range: exp(-700) ~ 1e-304 is still a normal float.
+LOG_NEGLIGIBLE = -700.0
 
 
 class MixtureParameters(NamedTuple):
@@ -75,7 +76,7 @@ def exponentiate_log_prob(log_prob):
     # exp is several times slower where its result is subnormal; what is cut off
     # here weighs less than 1e-300 beside the row's largest term, which is 1.
     # (A floor per row is a faster fmax than a scalar floor.)
-    np.fmax(log_prob, np.full(len(shift), _LOG_NEGLIGIBLE), out=log_prob)
+    np.fmax(log_prob, np.full(len(shift), LOG_NEGLIGIBLE), out=log_prob)
     np.exp(log_prob, out=log_prob)
     row_sum = log_prob.sum(axis=0)
     log_norm = np.log(row_sum)
@@ -170,7 +171,27 @@ def expectation(X, sample_weight, params, model, reference):
             block_moments = kernel.moments(block, resp, row_scale)
             moments = block_moments if moments is None else moments + block_moments
     total_weight = n_samples if sample_weight is None else sample_weight.sum()
-    return log_likelihood / total_weight, kernel.statistics(moments, coefficients)
+    stats = _without_floor_weight(kernel.statistics(moments, coefficients))
+    return log_likelihood / total_weight, stats
+
+
+def _without_floor_weight(stats):
+    """``stats`` with the components that hold only floored responsibilities empty.
+
+    Their moments are rounding noise of ``exp(-700)``-weighted rows; like sklearn,
+    whose responsibilities underflow to zero there, such a component is empty.
+    """
+    empty = stats.nk <= 2 * math.exp(LOG_NEGLIGIBLE) * stats.nk.sum()
+    if not empty.any():
+        return stats
+    scatter = stats.scatter.copy()
+    if len(scatter) == len(empty):  # not pooled over components
+        scatter[empty] = 0.0
+    return SufficientStatistics(
+        np.where(empty, 0.0, stats.nk),
+        np.where(empty[:, None], 0.0, stats.means),
+        scatter,
+    )
 
 
 def estimate_gaussian(stats, model, reg_covar, dtype):

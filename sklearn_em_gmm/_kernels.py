@@ -34,16 +34,18 @@ import math
 from contextlib import nullcontext
 
 import numpy as np
+from scipy import linalg
 from threadpoolctl import threadpool_limits
 
 from ._stats import SufficientStatistics
 
 # Widest feature expansion worth one matrix product (full covariances up to d = 32).
 _MAX_QUADRATIC_WIDTH = 600
-# Largest squared Mahalanobis distance of a component's mean from the reference for
-# the expansion: its terms are then at most this many times the distances they
-# cancel to, costing at most 4 of 16 digits.
-_MAX_CANCELLATION = 1e4
+# Largest squared Mahalanobis distance D of a component's mean from the reference for
+# the expansions about it: their terms are then at most D times what they cancel to,
+# costing at most 6 of 16 digits (variances to ~D eps = 2e-10 relative, log-densities
+# to ~4 D eps = 1e-9 absolute), well inside sklearn's own rounding about the origin.
+_MAX_CANCELLATION = 1e6
 # Floats in one pass's expanded rows above which BLAS threads are worth limiting.
 _LARGE_PASS = 1 << 22
 
@@ -56,9 +58,7 @@ def blas_threads(kernel, n_rows):
     per-component kernel's large products keep the threads they are given. Setting
     the limit costs about 2 ms, worth it only for a large pass.
     """
-    if isinstance(kernel, ComponentKernel | StackedKernel) or (
-        n_rows * kernel.width < _LARGE_PASS
-    ):
+    if isinstance(kernel, ComponentKernel) or (n_rows * kernel.width < _LARGE_PASS):
         return nullcontext()
     return threadpool_limits(limits=1, user_api="blas")
 
@@ -68,46 +68,46 @@ def select_kernel(model, params, reference):
 
     Every kernel has a ``width``: the floats per row of an expanded block.
     ``reference`` is a point inside the data, where the fast kernels centre; they
-    serve only while no component lies far from it (clusters far apart), else the
-    exact per-component kernels do.
+    serve the components that lie near it, the exact per-component kernels the
+    others (far clusters, or components collapsed to a tiny covariance).
     """
     n_components, n_features = params.means.shape
-    if _largest_mean_distance(model, params, reference) <= _MAX_CANCELLATION:
-        if model.pooled_scatter:
+    near = _mean_distances(model, params, reference) <= _MAX_CANCELLATION
+    if model.pooled_scatter:
+        if near.all():
             return SharedPrecisionKernel(n_features, model, reference)
-        quadratic = QuadraticKernel(n_features, model, reference)
-        if not model.full_scatter or quadratic.width <= _max_quadratic_width(
-            n_components
-        ):
-            return quadratic
-        return StackedKernel(n_features, n_components, model, reference)
-    if model.full_scatter:
-        return ComponentKernel(n_features, model)
-    return AxisAlignedKernel(n_features, n_components, model)
+        return ComponentKernel(n_features, n_components, model)
+    exact_kernel = ComponentKernel if model.full_scatter else AxisAlignedKernel
+    fast = QuadraticKernel(n_features, model, reference)
+    if model.full_scatter and fast.width > _max_quadratic_width(n_components):
+        return exact_kernel(n_features, n_components, model)
+    if near.all():
+        return fast
+    if not near.any():
+        return exact_kernel(n_features, n_components, model)
+    return SplitKernel(fast, exact_kernel(n_features, int(np.sum(~near)), model), near)
 
 
 def _max_quadratic_width(n_components):
-    """Widest quadratic expansion cheaper than the stacked products.
+    """Widest quadratic expansion cheaper than the per-component kernel.
 
-    The expansion costs about ``width`` writes per row, the stacked products about
-    ``2 k d`` (measured on one core: at d = 32 the expansion loses for k = 3 and
-    wins for k = 16).
+    The expansion costs about ``width`` writes per row, the per-component kernel
+    about ``2 k d`` (measured on one core: at d = 32 the expansion loses for k = 3
+    and wins for k = 16).
     """
     return min(_MAX_QUADRATIC_WIDTH, 40 * n_components)
 
 
-def _largest_mean_distance(model, params, reference):
-    """Largest squared Mahalanobis distance of a component's mean from ``reference``."""
+def _mean_distances(model, params, reference):
+    """Squared Mahalanobis distance of each component's mean from ``reference``."""
     n_components, n_features = params.means.shape
     precisions = model.component_precisions(
         params.precisions_cholesky.astype(np.float64), n_components, n_features
     )
     centred_means = params.means.astype(np.float64) - reference
     if model.full_scatter:
-        distances = np.einsum("ki,kij,kj->k", centred_means, precisions, centred_means)
-    else:
-        distances = np.sum(centred_means**2 * precisions, axis=1)
-    return float(np.max(distances))
+        return np.einsum("ki,kij,kj->k", centred_means, precisions, centred_means)
+    return np.sum(centred_means**2 * precisions, axis=1)
 
 
 def _centred_columns(X, reference, extra_rows=0):
@@ -139,15 +139,24 @@ def _statistics_about(reference, nk, sums, second):
         scatter = second - nk[:, None, None] * (
             centred_means[:, :, None] * centred_means[:, None, :]
         )
-        _floor_diagonal(scatter, second)
+        _floor_scatter(scatter, second)
     return SufficientStatistics(nk, centred_means + reference, scatter)
 
 
-def _floor_diagonal(scatter, second):
-    """Apply the variance floor to the diagonal of each (d, d) matrix, in place."""
+def _floor_scatter(scatter, second):
+    """Zero the (d, d) scatter entries below the rounding error of their moments.
+
+    In place. Like :func:`_variance_floor` for the diagonal; off the diagonal the
+    raw moment ``sum r x~_i x~_j`` carries an error of a few
+    ``eps * sqrt(sum r x~_i**2 * sum r x~_j**2)``.
+    """
     diagonal = np.arange(scatter.shape[-1])
+    variances = second[..., diagonal, diagonal]
+    scale = np.sqrt(np.maximum(variances, 0.0))
+    noise = 16 * np.finfo(np.float64).eps * scale[..., :, None] * scale[..., None, :]
+    scatter[np.abs(scatter) <= noise] = 0.0
     scatter[..., diagonal, diagonal] = _variance_floor(
-        scatter[..., diagonal, diagonal], second[..., diagonal, diagonal]
+        scatter[..., diagonal, diagonal], variances
     )
 
 
@@ -259,64 +268,6 @@ class QuadraticKernel:
         return _statistics_about(self.reference, moments[:, -1].copy(), sums, second)
 
 
-class StackedKernel:
-    """Full covariances in many dimensions: every component's factor in one product.
-
-    With the factors stacked side by side, ``Y = [U_1 ... U_k].T x~ - [U_k.T mu~_k]``
-    holds ``(x - mu_k) U_k`` for all components at once (one matrix product with a
-    row of ones appended to ``x~``), and ``||y_k||**2`` is the squared distance. The
-    moments ``sum r x~ x~.T`` of all components are one product too, of ``x~`` with
-    the responsibility-weighted ``r_k x~``.
-    """
-
-    def __init__(self, n_features, n_components, model, reference):
-        self.model = model
-        self.n_features = n_features
-        self.reference = np.asarray(reference, dtype=np.float64)
-        self.width = n_components * (n_features + 1)
-
-    def expand(self, X, coefficients):
-        """``[x~; 1]``, float64 of shape (n_features + 1, n_rows)."""
-        centred = _centred_columns(X, self.reference, extra_rows=1)
-        centred[-1] = 1.0
-        return centred
-
-    def coefficients(self, params):
-        n_components, d = params.means.shape
-        factors = params.precisions_cholesky.astype(np.float64)
-        centred_means = params.means.astype(np.float64) - self.reference
-        # row block k: [U_k.T, -U_k.T mu~_k], so that it maps [x~; 1] to y_k
-        stacked = np.empty((n_components, d, d + 1))
-        stacked[:, :, :d] = np.swapaxes(factors, 1, 2)
-        stacked[:, :, d] = -np.einsum("kji,kj->ki", factors, centred_means)
-        constants = _log_density_constants(self.model, params, d)
-        return stacked.reshape(n_components * d, d + 1), constants[:, np.newaxis]
-
-    def weighted_log_prob(self, block, coefficients):
-        stacked, constants = coefficients
-        y = (stacked @ block).reshape(len(constants), self.n_features, -1)
-        np.square(y, out=y)
-        log_prob = y.sum(axis=1)
-        log_prob *= -0.5
-        log_prob += constants
-        return log_prob
-
-    def moments(self, block, resp, row_scale):
-        """``sum r [x~; 1] [x~; 1].T`` of each component, flat."""
-        resp *= row_scale
-        weighted = resp[:, np.newaxis, :] * block[np.newaxis]
-        return (block @ weighted.reshape(-1, block.shape[1]).T).ravel()
-
-    def statistics(self, moments, coefficients):
-        d = self.n_features
-        # (d + 1, k, d + 1): [i, k, j] = sum r_k [x~; 1]_i [x~; 1]_j
-        products = np.swapaxes(moments.reshape(d + 1, -1, d + 1), 0, 1)
-        nk = products[:, d, d].copy()
-        sums = products[:, d, :d].copy()
-        second = np.ascontiguousarray(products[:, :d, :d])
-        return _statistics_about(self.reference, nk, sums, second)
-
-
 class SharedPrecisionKernel:
     """Tied covariance: the quadratic part of the densities is shared.
 
@@ -379,7 +330,7 @@ class SharedPrecisionKernel:
         )
         total = moments[k:, :d]
         scatter = total - np.einsum("k,ki,kj->ij", nk, centred_means, centred_means)
-        _floor_diagonal(scatter, total)
+        _floor_scatter(scatter, total)
         return SufficientStatistics(
             nk, centred_means + self.reference, scatter[np.newaxis]
         )
@@ -396,37 +347,71 @@ def _variance_floor(scatter, raw_second_moment):
 
 
 class ComponentKernel:
-    """Log-densities and centred scatter, one component at a time.
+    """Full and tied covariances, exactly: rows centred on each component's mean.
 
-    For full and tied covariances in many dimensions, where the per-component
-    products ``(x - mu_k) U_k`` cost fewer operations than the quadratic features.
+    An expanded block holds ``[x - mu_k; 1]`` for every component, shape
+    (n_components, d + 1, n_rows). The densities are ``||U_k.T (x - mu_k)||**2``
+    (one batched product); the moments of each component are one symmetric
+    product ``B B.T`` for ``B = sqrt(r_k) [x - mu_k; 1]``, whose last row holds
+    ``nk`` and ``sum r (x - mu_k)``. The new mean moves by ``delta``, the mean of
+    ``x - mu_k``, and the scatter ``sum r (x - mu_k)(x - mu_k).T - nk delta delta.T``
+    cancels little.
     """
 
-    def __init__(self, n_features, model):
+    def __init__(self, n_features, n_components, model):
         self.model = model
-        self.width = n_features
-
-    def expand(self, X, coefficients):
-        return X
+        self.n_features = n_features
+        self.width = n_components * (n_features + 1)
 
     def coefficients(self, params):
-        return params, _log_density_constants(self.model, params, params.means.shape[1])
-
-    def weighted_log_prob(self, X, coefficients):
-        params, constants = coefficients
-        log_prob = self.model.squared_mahalanobis(
-            X, params.means, params.precisions_cholesky
+        return (
+            params.means.astype(np.float64),
+            np.ascontiguousarray(params.precisions_cholesky, dtype=np.float64),
+            _log_density_constants(self.model, params, self.n_features)[:, np.newaxis],
         )
+
+    def expand(self, X, coefficients):
+        means = coefficients[0]
+        d = self.n_features
+        columns = _centred_columns(X, np.zeros(d))
+        centred = np.empty((len(means), d + 1, X.shape[0]))
+        np.subtract(columns, means[:, :, np.newaxis], out=centred[:, :d])
+        centred[:, d] = 1.0
+        return centred
+
+    def weighted_log_prob(self, block, coefficients):
+        _, factors, constants = coefficients
+        d = self.n_features
+        log_prob = np.empty((len(constants), block.shape[2]))
+        projected = np.empty((d, block.shape[2]))
+        for k, centred in enumerate(block[:, :d]):
+            # (x - mu_k).T U_k in place, by the triangular product (half a general
+            # one's work) on Fortran-ordered views: (n_rows, d) and lower U_k.T
+            np.copyto(projected, centred)
+            factor = factors if factors.ndim == 2 else factors[k]
+            linalg.blas.dtrmm(
+                1.0, factor.T, projected.T, side=1, lower=1, trans_a=1, overwrite_b=1
+            )
+            np.einsum("in,in->n", projected, projected, out=log_prob[k])
         log_prob *= -0.5
-        log_prob += constants[:, np.newaxis]
+        log_prob += constants
         return log_prob
 
-    def moments(self, X, resp, row_scale):
+    def moments(self, block, resp, row_scale):
+        """``sum r [x - mu_k; 1] [x - mu_k; 1].T``, shape (k, d + 1, d + 1)."""
         resp *= row_scale
-        return SufficientStatistics.from_rows(X, resp.T, self.model.full_scatter)
+        # numpy computes B @ B.T with the symmetric rank-k update: half the products
+        block *= np.sqrt(resp, out=resp)[:, np.newaxis, :]
+        return np.stack([component @ component.T for component in block])
 
     def statistics(self, moments, coefficients):
-        return moments
+        d = self.n_features
+        nk = moments[:, d, d].copy()
+        second = np.ascontiguousarray(moments[:, :d, :d])
+        statistics = _statistics_about(np.zeros(d), nk, moments[:, d, :d], second)
+        return SufficientStatistics(
+            nk, statistics.means + coefficients[0], statistics.scatter
+        )
 
 
 class AxisAlignedKernel:
@@ -486,3 +471,78 @@ class AxisAlignedKernel:
         )
         scatter = _variance_floor(second - nk[:, np.newaxis] * shift**2, second)
         return SufficientStatistics(nk, coefficients[0] + shift, scatter)
+
+
+class SplitKernel:
+    """Two kernels, each serving a subset of the components.
+
+    The fast kernel serves the components near the reference, the exact one the
+    rest; their log-densities fill the rows of one (n_components, n_rows) array.
+    """
+
+    def __init__(self, fast, exact, fast_components):
+        self.kernels = (fast, exact)
+        self.subsets = (fast_components, ~fast_components)
+        self.width = fast.width + exact.width
+        self._moment_shapes = None
+
+    def coefficients(self, params):
+        return tuple(
+            kernel.coefficients(_components(params, subset))
+            for kernel, subset in zip(self.kernels, self.subsets, strict=True)
+        )
+
+    def expand(self, X, coefficients):
+        return tuple(
+            kernel.expand(X, coefs)
+            for kernel, coefs in zip(self.kernels, coefficients, strict=True)
+        )
+
+    def weighted_log_prob(self, block, coefficients):
+        log_prob = np.empty((len(self.subsets[0]), block[0].shape[-1]))
+        for kernel, subset, part, coefs in zip(
+            self.kernels, self.subsets, block, coefficients, strict=True
+        ):
+            log_prob[subset] = kernel.weighted_log_prob(part, coefs)
+        return log_prob
+
+    def moments(self, block, resp, row_scale):
+        """Both kernels' moments, flattened into one array (additive over blocks)."""
+        moments = [
+            kernel.moments(part, resp[subset], row_scale)
+            for kernel, subset, part in zip(
+                self.kernels, self.subsets, block, strict=True
+            )
+        ]
+        self._moment_shapes = [m.shape for m in moments]
+        return np.concatenate([m.ravel() for m in moments])
+
+    def statistics(self, moments, coefficients):
+        first_size = math.prod(self._moment_shapes[0])
+        parts = (moments[:first_size], moments[first_size:])
+        n_components = len(self.subsets[0])
+        nk, means, scatter = None, None, None
+        for kernel, subset, part, shape, coefs in zip(
+            self.kernels,
+            self.subsets,
+            parts,
+            self._moment_shapes,
+            coefficients,
+            strict=True,
+        ):
+            stats = kernel.statistics(part.reshape(shape), coefs)
+            if nk is None:
+                nk = np.empty(n_components)
+                means = np.empty((n_components,) + stats.means.shape[1:])
+                scatter = np.empty((n_components,) + stats.scatter.shape[1:])
+            nk[subset], means[subset], scatter[subset] = (
+                stats.nk,
+                stats.means,
+                stats.scatter,
+            )
+        return SufficientStatistics(nk, means, scatter)
+
+
+def _components(params, subset):
+    """``params`` of the components in ``subset`` (a boolean mask)."""
+    return type(params)(*(array[subset] for array in params))
