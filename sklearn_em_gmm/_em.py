@@ -69,20 +69,22 @@ def exponentiate_log_prob(log_prob):
     """
     # fmax skips NaN: a density whose terms overflowed (inf - inf) counts as zero
     row_max = np.fmax.reduce(log_prob, axis=0)
-    row_max[np.isnan(row_max)] = -np.inf
     finite = np.isfinite(row_max)
-    shift = np.where(finite, row_max, 0.0)
+    all_finite = finite.all()
+    shift = row_max if all_finite else np.where(finite, row_max, 0.0)
     log_prob -= shift
     # exp is several times slower where its result is subnormal; what is cut off
     # here weighs less than 1e-300 beside the row's largest term, which is 1.
     # (A floor per row is a faster fmax than a scalar floor.)
     np.fmax(log_prob, np.full(len(shift), LOG_NEGLIGIBLE), out=log_prob)
     np.exp(log_prob, out=log_prob)
-    row_sum = log_prob.sum(axis=0)
+    row_sum = np.add.reduce(log_prob, axis=0)
     log_norm = np.log(row_sum)
     log_norm += shift
-    # a row no component can explain keeps log p(x) = -inf
-    log_norm[~finite] = row_max[~finite]
+    if not all_finite:
+        # a row no component can explain keeps log p(x) = -inf (NaN: overflowed)
+        infinite_max = row_max[~finite]
+        log_norm[~finite] = np.where(np.isnan(infinite_max), -np.inf, infinite_max)
     return log_norm, row_sum
 
 

@@ -30,6 +30,7 @@ the densities ``sum_j (delta_j u_kj)**2`` and the moments ``sum r delta``,
 ``sum r delta**2 - nk (mean - mu_k)**2`` cancels little.
 """
 
+import functools
 import math
 from contextlib import nullcontext
 
@@ -170,6 +171,12 @@ def _log_density_constants(model, params, n_features):
     return log_weights + log_det - 0.5 * n_features * math.log(2 * math.pi)
 
 
+@functools.cache
+def _upper_triangle(n_features):
+    """Row and column indices of the upper triangle, diagonal included."""
+    return np.triu_indices(n_features)
+
+
 class QuadraticKernel:
     """Log-densities and moments from quadratic features of centred rows.
 
@@ -189,7 +196,7 @@ class QuadraticKernel:
         self.n_features = n_features
         self.reference = np.asarray(reference, dtype=np.float64)
         if model.full_scatter:
-            self._rows, self._cols = np.triu_indices(n_features)
+            self._rows, self._cols = _upper_triangle(n_features)
         else:
             self._rows = self._cols = np.arange(n_features)
         self.n_quadratic = len(self._rows)

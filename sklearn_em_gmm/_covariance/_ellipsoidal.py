@@ -11,16 +11,26 @@ from scipy import linalg
 from ._base import CovarianceModel, ill_defined_covariance_error, register
 
 
-def _precision_cholesky(covariance):
-    """Upper factor ``U`` of ``inv(covariance)`` for one matrix."""
-    if not np.all(np.isfinite(covariance)):
-        raise ill_defined_covariance_error(covariance.dtype)
+def _precision_cholesky(covariances):
+    """Upper factors ``U`` of ``inv(covariance)``, for one matrix or a stack (k, d, d).
+
+    One batched Cholesky factorization, then a triangular solve per matrix, called
+    on LAPACK directly: per component, scipy's checking wrappers cost more than the
+    work at small d.
+    """
+    if not np.all(np.isfinite(covariances)):
+        raise ill_defined_covariance_error(covariances.dtype)
     try:
-        cov_chol = linalg.cholesky(covariance, lower=True, check_finite=False)
-    except linalg.LinAlgError:
-        raise ill_defined_covariance_error(covariance.dtype) from None
-    identity = np.eye(covariance.shape[0], dtype=covariance.dtype)
-    return linalg.solve_triangular(cov_chol, identity, lower=True, check_finite=False).T
+        cov_chols = np.linalg.cholesky(covariances)
+    except np.linalg.LinAlgError:
+        raise ill_defined_covariance_error(covariances.dtype) from None
+    (solve_triangular,) = linalg.lapack.get_lapack_funcs(("trtrs",), (cov_chols,))
+    identity = np.eye(covariances.shape[-1], dtype=cov_chols.dtype)
+    factors = np.empty_like(cov_chols)
+    for index in np.ndindex(cov_chols.shape[:-2]):
+        inverse_chol, _ = solve_triangular(cov_chols[index], identity, lower=1)
+        factors[index] = inverse_chol.T
+    return factors
 
 
 def _precision_cholesky_from_precision(precision):
@@ -92,7 +102,7 @@ class FullCovariance(CovarianceModel):
         return covariances
 
     def precisions_cholesky(self, covariances):
-        return np.stack([_precision_cholesky(cov) for cov in covariances])
+        return _precision_cholesky(covariances)
 
     def precisions_cholesky_from_precisions(self, precisions):
         return np.stack([_precision_cholesky_from_precision(p) for p in precisions])
