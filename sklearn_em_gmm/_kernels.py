@@ -36,7 +36,7 @@ from contextlib import nullcontext
 
 import numpy as np
 from scipy import linalg
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ._stats import SufficientStatistics
 
@@ -48,7 +48,7 @@ _MAX_QUADRATIC_WIDTH = 600
 # to ~4 D eps = 1e-9 absolute), well inside sklearn's own rounding about the origin.
 _MAX_CANCELLATION = 1e6
 # Floats in one pass's expanded rows above which BLAS threads are worth limiting.
-_LARGE_PASS = 1 << 22
+_LARGE_PASS = 1 << 18
 
 
 def blas_threads(kernel, n_rows):
@@ -57,11 +57,18 @@ def blas_threads(kernel, n_rows):
     The quadratic and axis-aligned kernels make many small matrix products, which
     OpenBLAS's threads slow down (3.5x at n=1e5, d=8, k=16 on 2 cores); the
     per-component kernel's large products keep the threads they are given. Setting
-    the limit costs about 2 ms, worth it only for a large pass.
+    the limit costs about 10 us once the libraries are known, worth it for a pass
+    of more than a few blocks.
     """
     if isinstance(kernel, ComponentKernel) or (n_rows * kernel.width < _LARGE_PASS):
         return nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
+    return _thread_controller().limit(limits=1, user_api="blas")
+
+
+@functools.cache
+def _thread_controller():
+    """The BLAS libraries loaded, found once: finding them costs milliseconds."""
+    return ThreadpoolController()
 
 
 def select_kernel(model, params, reference):
