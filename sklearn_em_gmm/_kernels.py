@@ -47,6 +47,8 @@ _MAX_QUADRATIC_WIDTH = 600
 # costing at most 6 of 16 digits (variances to ~D eps = 2e-10 relative, log-densities
 # to ~4 D eps = 1e-9 absolute), well inside sklearn's own rounding about the origin.
 _MAX_CANCELLATION = 1e6
+# Features from which quadratic features are built row by row (diag, spherical).
+_ROW_MAJOR_FEATURES = 64
 # Floats in one pass's expanded rows above which BLAS threads are worth limiting.
 _LARGE_PASS = 1 << 18
 
@@ -134,12 +136,19 @@ def _statistics_about(reference, nk, sums, second):
     """Sufficient statistics from moments about ``reference``.
 
     ``sums`` (k, d) are the weighted sums of ``x~ = x - reference`` and ``second``
-    their second moments ``sum r x~ x~.T`` (k, d, d) or ``sum r x~**2`` (k, d).
+    their second moments ``sum r x~ x~.T`` (k, d, d), ``sum r x~**2`` (k, d) or
+    ``sum r ||x~||**2`` (k,).
     """
     centred_means = np.divide(
         sums, nk[:, np.newaxis], out=np.zeros_like(sums), where=nk[:, None] > 0
     )
-    if second.ndim == 2:
+    if second.ndim == 1:
+        # total scatter sum r ||x~||**2 - nk ||m~||**2, spread evenly over the
+        # features: an isotropic model needs only its mean over them
+        total = second - nk * np.sum(centred_means**2, axis=1)
+        total = _variance_floor(total, second)
+        scatter = np.repeat(total[:, None] / sums.shape[1], sums.shape[1], axis=1)
+    elif second.ndim == 2:
         # per-feature scatter: sum r x~**2 - nk m~**2
         scatter = _variance_floor(second - nk[:, None] * centred_means**2, second)
     else:
@@ -192,7 +201,8 @@ class QuadraticKernel:
     n_features : int
     model : CovarianceModel
         With full covariance matrices (``full_scatter``), the features hold every
-        product ``x~_i x~_j``; otherwise only the squares.
+        product ``x~_i x~_j``; with one variance per component (``isotropic``) only
+        ``||x~||**2``; otherwise the squares ``x~_j**2``.
     reference : ndarray of shape (n_features,)
         The point ``c`` the rows are centred on; near the data's mean it keeps the
         expansion free of cancellation for data far from the origin.
@@ -206,22 +216,34 @@ class QuadraticKernel:
             self._rows, self._cols = _upper_triangle(n_features)
         else:
             self._rows = self._cols = np.arange(n_features)
-        self.n_quadratic = len(self._rows)
+        self.n_quadratic = 1 if model.isotropic else len(self._rows)
         self.width = self.n_quadratic + n_features + 1
 
     def expand(self, X, coefficients):
-        """``phi(x - c)`` for each row, float64 of shape (width, n_rows)."""
-        centred = _centred_columns(X, self.reference)
-        phi = np.empty((self.width, X.shape[0]))
+        """``phi(x - c)`` for each row, float64 of shape (width, n_rows).
+
+        Built row by row (and returned transposed) where rows are long enough for
+        that to be fast, which spares transposing X.
+        """
         d, quadratic = self.n_features, self.n_quadratic
+        if self.model.full_scatter or d < _ROW_MAJOR_FEATURES:
+            phi = np.empty((self.width, X.shape[0]))
+            centred = phi[quadratic : quadratic + d]
+            np.copyto(centred, X.T)
+            centred -= self.reference[:, np.newaxis]
+        else:
+            phi = np.empty((X.shape[0], self.width)).T
+            centred = phi[quadratic : quadratic + d]
+            np.subtract(X, self.reference, out=centred.T)
         if self.model.full_scatter:
             start = 0
             for i in range(d):
                 np.multiply(centred[i], centred[i:], out=phi[start : start + d - i])
                 start += d - i
+        elif self.model.isotropic:
+            np.einsum("in,in->n", centred, centred, out=phi[0])
         else:
             np.square(centred, out=phi[:d])
-        phi[quadratic : quadratic + d] = centred
         phi[-1] = 1.0
         return phi
 
@@ -248,6 +270,8 @@ class QuadraticKernel:
             # x~.T P x~ sums P_ij x~_i x~_j over all i, j: off-diagonal terms twice
             quadratic = precisions[:, self._rows, self._cols]
             quadratic *= np.where(self._rows == self._cols, -0.5, -1.0)
+        elif self.model.isotropic:
+            quadratic = -0.5 * precisions[:, :1]
         else:
             quadratic = -0.5 * precisions
         constant = -0.5 * np.sum(centred_means * precision_means, axis=1)
@@ -278,6 +302,8 @@ class QuadraticKernel:
             second = np.empty((len(moments), d, d))
             second[:, self._rows, self._cols] = moments[:, :quadratic]
             second[:, self._cols, self._rows] = moments[:, :quadratic]
+        elif self.model.isotropic:
+            second = moments[:, 0]
         sums = moments[:, quadratic : quadratic + d]
         return _statistics_about(self.reference, moments[:, -1].copy(), sums, second)
 

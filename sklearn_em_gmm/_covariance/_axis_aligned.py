@@ -91,6 +91,7 @@ class SphericalCovariance(DiagonalCovariance):
 
     name = "spherical"
     mclust_code = "VII"
+    isotropic = True
 
     def parameter_shape(self, n_components, n_features):
         return (n_components,)

@@ -42,12 +42,16 @@ class CovarianceModel(ABC):
     pooled_scatter : bool
         Whether the M-step needs only the scatter summed over components (one
         covariance shared by all), which a kernel may give as shape (1, d, d).
+    isotropic : bool
+        Whether each component has one variance for all features, so that the M-step
+        needs only the mean over features of each component's scatter.
     """
 
     name: str
     mclust_code: str
     full_scatter: bool
     pooled_scatter = False
+    isotropic = False
 
     @abstractmethod
     def parameter_shape(self, n_components, n_features):
