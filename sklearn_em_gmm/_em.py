@@ -18,9 +18,9 @@ from ._stats import SufficientStatistics
 # temporaries hold about this many floats: small enough for cache, large for BLAS.
 _BLOCK_ELEMENTS = 1 << 16
 _MIN_BLOCK_ROWS = 256
-# Each row's terms are floored at exp(-700) of its largest, which keeps exp out of
-# its slow subnormal range: exp(-700) ~ 1e-304 is still a normal float.
-LOG_NEGLIGIBLE = -700.0
+# Each row's terms are floored at this fraction of its largest, which keeps exp out
+# of its slow subnormal range: exp(-700) ~ 1e-304, exp(-80) ~ 2e-35 are normal.
+_LOG_NEGLIGIBLE = {np.dtype(np.float64): -700.0, np.dtype(np.float32): -80.0}
 
 
 class MixtureParameters(NamedTuple):
@@ -50,6 +50,28 @@ def row_blocks(n_samples, row_width):
         yield slice(start, min(start + block_rows, n_samples))
 
 
+def data_mean(X, sample_weight):
+    """Weighted mean of the rows in float64, whatever X's dtype and memory layout.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,) or None
+
+    Returns
+    -------
+    mean : ndarray of shape (n_features,), float64
+    """
+    total = np.zeros(X.shape[1])
+    for rows in row_blocks(X.shape[0], X.shape[1]):
+        # a C-ordered float64 copy: the same sums for C- and Fortran-ordered X
+        block = np.array(X[rows], dtype=np.float64, order="C")
+        total += (
+            block.sum(axis=0) if sample_weight is None else sample_weight[rows] @ block
+        )
+    return total / (X.shape[0] if sample_weight is None else sample_weight.sum())
+
+
 def exponentiate_log_prob(log_prob):
     """Turn weighted log-densities into unnormalised responsibilities, in place.
 
@@ -74,9 +96,10 @@ def exponentiate_log_prob(log_prob):
     shift = row_max if all_finite else np.where(finite, row_max, 0.0)
     log_prob -= shift
     # exp is several times slower where its result is subnormal; what is cut off
-    # here weighs less than 1e-300 beside the row's largest term, which is 1.
+    # here weighs less than 1e-300 (float32: 1e-34) beside the row's largest term.
     # (A floor per row is a faster fmax than a scalar floor.)
-    np.fmax(log_prob, np.full(len(shift), LOG_NEGLIGIBLE), out=log_prob)
+    floor = np.full(len(shift), _LOG_NEGLIGIBLE[log_prob.dtype], dtype=log_prob.dtype)
+    np.fmax(log_prob, floor, out=log_prob)
     np.exp(log_prob, out=log_prob)
     row_sum = np.add.reduce(log_prob, axis=0)
     log_norm = np.log(row_sum)
@@ -171,19 +194,25 @@ def expectation(X, sample_weight, params, model, reference):
                 log_likelihood += float(weights @ log_norm)
                 row_scale = np.divide(weights, row_sum, out=row_sum)
             block_moments = kernel.moments(block, resp, row_scale)
-            moments = block_moments if moments is None else moments + block_moments
+            # blocks in float32 are summed in float64
+            if moments is None:
+                moments = block_moments.astype(np.float64)
+            else:
+                moments += block_moments
     total_weight = n_samples if sample_weight is None else sample_weight.sum()
-    stats = _without_floor_weight(kernel.statistics(moments, coefficients))
+    stats = kernel.statistics(moments, coefficients)
+    stats = _without_floor_weight(stats, _LOG_NEGLIGIBLE[resp.dtype])
     return log_likelihood / total_weight, stats
 
 
-def _without_floor_weight(stats):
+def _without_floor_weight(stats, log_floor):
     """``stats`` with the components that hold only floored responsibilities empty.
 
-    Their moments are rounding noise of ``exp(-700)``-weighted rows; like sklearn,
-    whose responsibilities underflow to zero there, such a component is empty.
+    Their moments are rounding noise of ``exp(log_floor)``-weighted rows; like
+    sklearn, whose responsibilities underflow to zero there, such a component is
+    empty.
     """
-    empty = stats.nk <= 2 * math.exp(LOG_NEGLIGIBLE) * stats.nk.sum()
+    empty = stats.nk <= 2 * math.exp(log_floor) * stats.nk.sum()
     if not empty.any():
         return stats
     scatter = stats.scatter.copy()

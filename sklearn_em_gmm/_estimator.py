@@ -11,7 +11,13 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._covariance import covariance_type_names, get_covariance_model
-from ._em import MixtureParameters, map_log_prob_blocks, normalize_log_prob, run_em
+from ._em import (
+    MixtureParameters,
+    data_mean,
+    map_log_prob_blocks,
+    normalize_log_prob,
+    run_em,
+)
 from ._init import initial_parameters
 from ._recovery import DegenerateRepair
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions, fit_context
@@ -325,7 +331,7 @@ default='kmeans'
             )
         # The fit runs in X's dtype, whatever the dtype of the initial parameters.
         given = {name: value.astype(X.dtype) for name, value in given.items()}
-        reference = np.average(X, axis=0, weights=sample_weight).astype(np.float64)
+        reference = data_mean(X, sample_weight)
         repair = None
         if self.on_degenerate == "recover":
             variance = np.average((X - reference) ** 2, axis=0, weights=sample_weight)

@@ -47,6 +47,9 @@ _MAX_QUADRATIC_WIDTH = 600
 # costing at most 6 of 16 digits (variances to ~D eps = 2e-10 relative, log-densities
 # to ~4 D eps = 1e-9 absolute), well inside sklearn's own rounding about the origin.
 _MAX_CANCELLATION = 1e6
+# The same for float32 arithmetic: D eps32 ~ 1e-4, the rounding of sklearn's own
+# float32 moments about the origin on data a few deviations from it.
+_MAX_CANCELLATION_FLOAT32 = 1e3
 # Features from which quadratic features are built row by row (diag, spherical).
 _ROW_MAJOR_FEATURES = 64
 # Floats in one pass's expanded rows above which BLAS threads are worth limiting.
@@ -82,20 +85,32 @@ def select_kernel(model, params, reference):
     others (far clusters, or components collapsed to a tiny covariance).
     """
     n_components, n_features = params.means.shape
-    near = _mean_distances(model, params, reference) <= _MAX_CANCELLATION
+    distances = _mean_distances(model, params, reference)
+    near = distances <= _MAX_CANCELLATION
+    # float32 data are computed in float32 where that loses no more than sklearn's
+    # float32 arithmetic; float64 otherwise
+    fast_dtype = np.float64
+    if params.means.dtype == np.float32 and np.all(
+        distances[near] <= _MAX_CANCELLATION_FLOAT32
+    ):
+        fast_dtype = np.float32
+    exact_dtype = params.means.dtype
     if model.pooled_scatter:
         if near.all():
-            return SharedPrecisionKernel(n_features, model, reference)
-        return ComponentKernel(n_features, n_components, model)
-    exact_kernel = ComponentKernel if model.full_scatter else AxisAlignedKernel
-    fast = QuadraticKernel(n_features, model, reference)
-    if model.full_scatter and fast.width > _max_quadratic_width(n_components):
-        return exact_kernel(n_features, n_components, model)
+            return SharedPrecisionKernel(n_features, model, reference, fast_dtype)
+        return ComponentKernel(n_features, n_components, model, exact_dtype)
+    fast = QuadraticKernel(n_features, model, reference, fast_dtype)
+    if not model.full_scatter:
+        exact = AxisAlignedKernel(n_features, int(np.sum(~near)), model)
+    else:
+        exact = ComponentKernel(n_features, int(np.sum(~near)), model, exact_dtype)
+        if fast.width > _max_quadratic_width(n_components):
+            return ComponentKernel(n_features, n_components, model, exact_dtype)
     if near.all():
         return fast
     if not near.any():
-        return exact_kernel(n_features, n_components, model)
-    return SplitKernel(fast, exact_kernel(n_features, int(np.sum(~near)), model), near)
+        return exact
+    return SplitKernel(fast, exact, near)
 
 
 def _max_quadratic_width(n_components):
@@ -120,24 +135,24 @@ def _mean_distances(model, params, reference):
     return np.sum(centred_means**2 * precisions, axis=1)
 
 
-def _centred_columns(X, reference, extra_rows=0):
-    """``(X - reference).T`` as float64 of shape (n_features + extra_rows, n_rows).
+def _centred_columns(X, reference, dtype, extra_rows=0):
+    """``(X - reference).T`` in ``dtype``, shape (n_features + extra_rows, n_rows).
 
     The ``extra_rows`` at the end are left for the caller to fill.
     """
-    centred = np.empty((X.shape[1] + extra_rows, X.shape[0]))
+    centred = np.empty((X.shape[1] + extra_rows, X.shape[0]), dtype=dtype)
     # transposing first is faster than subtracting along a short trailing axis
     np.copyto(centred[: X.shape[1]], X.T)
-    centred[: X.shape[1]] -= reference[:, np.newaxis]
+    centred[: X.shape[1]] -= reference[:, np.newaxis].astype(dtype)
     return centred
 
 
-def _statistics_about(reference, nk, sums, second):
+def _statistics_about(reference, nk, sums, second, eps):
     """Sufficient statistics from moments about ``reference``.
 
     ``sums`` (k, d) are the weighted sums of ``x~ = x - reference`` and ``second``
     their second moments ``sum r x~ x~.T`` (k, d, d), ``sum r x~**2`` (k, d) or
-    ``sum r ||x~||**2`` (k,).
+    ``sum r ||x~||**2`` (k,), accumulated with rounding ``eps``.
     """
     centred_means = np.divide(
         sums, nk[:, np.newaxis], out=np.zeros_like(sums), where=nk[:, None] > 0
@@ -146,21 +161,21 @@ def _statistics_about(reference, nk, sums, second):
         # total scatter sum r ||x~||**2 - nk ||m~||**2, spread evenly over the
         # features: an isotropic model needs only its mean over them
         total = second - nk * np.sum(centred_means**2, axis=1)
-        total = _variance_floor(total, second)
+        total = _variance_floor(total, second, eps)
         scatter = np.repeat(total[:, None] / sums.shape[1], sums.shape[1], axis=1)
     elif second.ndim == 2:
         # per-feature scatter: sum r x~**2 - nk m~**2
-        scatter = _variance_floor(second - nk[:, None] * centred_means**2, second)
+        scatter = _variance_floor(second - nk[:, None] * centred_means**2, second, eps)
     else:
         # centred scatter: sum r x~ x~.T - nk m~ m~.T
         scatter = second - nk[:, None, None] * (
             centred_means[:, :, None] * centred_means[:, None, :]
         )
-        _floor_scatter(scatter, second)
+        _floor_scatter(scatter, second, eps)
     return SufficientStatistics(nk, centred_means + reference, scatter)
 
 
-def _floor_scatter(scatter, second):
+def _floor_scatter(scatter, second, eps):
     """Zero the (d, d) scatter entries below the rounding error of their moments.
 
     In place. Like :func:`_variance_floor` for the diagonal; off the diagonal the
@@ -170,10 +185,10 @@ def _floor_scatter(scatter, second):
     diagonal = np.arange(scatter.shape[-1])
     variances = second[..., diagonal, diagonal]
     scale = np.sqrt(np.maximum(variances, 0.0))
-    noise = 16 * np.finfo(np.float64).eps * scale[..., :, None] * scale[..., None, :]
+    noise = 16 * eps * scale[..., :, None] * scale[..., None, :]
     scatter[np.abs(scatter) <= noise] = 0.0
     scatter[..., diagonal, diagonal] = _variance_floor(
-        scatter[..., diagonal, diagonal], variances
+        scatter[..., diagonal, diagonal], variances, eps
     )
 
 
@@ -206,12 +221,15 @@ class QuadraticKernel:
     reference : ndarray of shape (n_features,)
         The point ``c`` the rows are centred on; near the data's mean it keeps the
         expansion free of cancellation for data far from the origin.
+    dtype : {np.float64, np.float32}
+        Of the arithmetic; the moments of the blocks are summed in float64.
     """
 
-    def __init__(self, n_features, model, reference):
+    def __init__(self, n_features, model, reference, dtype=np.float64):
         self.model = model
         self.n_features = n_features
         self.reference = np.asarray(reference, dtype=np.float64)
+        self.dtype = dtype
         if model.full_scatter:
             self._rows, self._cols = _upper_triangle(n_features)
         else:
@@ -220,21 +238,21 @@ class QuadraticKernel:
         self.width = self.n_quadratic + n_features + 1
 
     def expand(self, X, coefficients):
-        """``phi(x - c)`` for each row, float64 of shape (width, n_rows).
+        """``phi(x - c)`` for each row, shape (width, n_rows).
 
         Built row by row (and returned transposed) where rows are long enough for
         that to be fast, which spares transposing X.
         """
         d, quadratic = self.n_features, self.n_quadratic
         if self.model.full_scatter or d < _ROW_MAJOR_FEATURES:
-            phi = np.empty((self.width, X.shape[0]))
+            phi = np.empty((self.width, X.shape[0]), dtype=self.dtype)
             centred = phi[quadratic : quadratic + d]
             np.copyto(centred, X.T)
-            centred -= self.reference[:, np.newaxis]
+            centred -= self.reference[:, np.newaxis].astype(self.dtype)
         else:
-            phi = np.empty((X.shape[0], self.width)).T
+            phi = np.empty((X.shape[0], self.width), dtype=self.dtype).T
             centred = phi[quadratic : quadratic + d]
-            np.subtract(X, self.reference, out=centred.T)
+            np.subtract(X, self.reference.astype(self.dtype), out=centred.T)
         if self.model.full_scatter:
             start = 0
             for i in range(d):
@@ -276,7 +294,8 @@ class QuadraticKernel:
             quadratic = -0.5 * precisions
         constant = -0.5 * np.sum(centred_means * precision_means, axis=1)
         constant += _log_density_constants(self.model, params, self.n_features)
-        return np.hstack([quadratic, precision_means, constant[:, np.newaxis]])
+        weights = np.hstack([quadratic, precision_means, constant[:, np.newaxis]])
+        return weights.astype(self.dtype)
 
     def weighted_log_prob(self, phi, coefficients):
         """``log w_k + log N(x | mu_k, Sigma_k)``, shape (n_components, n_rows)."""
@@ -305,7 +324,9 @@ class QuadraticKernel:
         elif self.model.isotropic:
             second = moments[:, 0]
         sums = moments[:, quadratic : quadratic + d]
-        return _statistics_about(self.reference, moments[:, -1].copy(), sums, second)
+        nk = moments[:, -1].copy()
+        eps = np.finfo(self.dtype).eps
+        return _statistics_about(self.reference, nk, sums, second, eps)
 
 
 class SharedPrecisionKernel:
@@ -320,18 +341,19 @@ class SharedPrecisionKernel:
     ``w = sum_k r_k`` the weight of each row), its first moments ``resp @ x~.T``.
     """
 
-    def __init__(self, n_features, model, reference):
+    def __init__(self, n_features, model, reference, dtype=np.float64):
         self.model = model
         self.n_features = n_features
         self.reference = np.asarray(reference, dtype=np.float64)
+        self.dtype = dtype
         self.width = 2 * n_features + 3
 
     def expand(self, X, coefficients):
         """``[x~; 1]`` and ``[z; -||z||**2 / 2; 1]``, each of shape (d + 2, n_rows)."""
         d = self.n_features
-        centred = _centred_columns(X, self.reference, extra_rows=1)
+        centred = _centred_columns(X, self.reference, self.dtype, extra_rows=1)
         centred[-1] = 1.0
-        features = np.empty((d + 2, X.shape[0]))
+        features = np.empty((d + 2, X.shape[0]), dtype=self.dtype)
         np.matmul(coefficients[0].T, centred[:d], out=features[:d])
         np.einsum("in,in->n", features[:d], features[:d], out=features[d])
         features[d] *= -0.5
@@ -345,7 +367,7 @@ class SharedPrecisionKernel:
         constants -= 0.5 * np.sum(projected_means**2, axis=1)
         ones = np.ones((len(constants), 1))
         weights = np.hstack([projected_means, ones, constants[:, np.newaxis]])
-        return factor, weights
+        return factor.astype(self.dtype), weights.astype(self.dtype)
 
     def weighted_log_prob(self, block, coefficients):
         return coefficients[1] @ block[1]
@@ -370,19 +392,20 @@ class SharedPrecisionKernel:
         )
         total = moments[k:, :d]
         scatter = total - np.einsum("k,ki,kj->ij", nk, centred_means, centred_means)
-        _floor_scatter(scatter, total)
+        _floor_scatter(scatter, total, np.finfo(self.dtype).eps)
         return SufficientStatistics(
             nk, centred_means + self.reference, scatter[np.newaxis]
         )
 
 
-def _variance_floor(scatter, raw_second_moment):
+def _variance_floor(scatter, raw_second_moment, eps):
     """Zero the scatter that is below the rounding error of its raw moments.
 
-    ``sum r x~**2 - nk m~**2`` carries an error of a few ``eps * sum r x~**2``: a
+    ``sum r x~**2 - nk m~**2`` carries an error of a few ``eps * sum r x~**2`` (eps
+    of the arithmetic that accumulated it): a
     smaller value is indistinguishable from zero (identical rows), and is zero.
     """
-    noise = 16 * np.finfo(np.float64).eps * raw_second_moment
+    noise = 16 * eps * raw_second_moment
     return np.where(scatter > noise, scatter, 0.0)
 
 
@@ -398,38 +421,43 @@ class ComponentKernel:
     cancels little.
     """
 
-    def __init__(self, n_features, n_components, model):
+    def __init__(self, n_features, n_components, model, dtype=np.float64):
         self.model = model
         self.n_features = n_features
+        self.dtype = dtype
         self.width = n_components * (n_features + 1)
 
     def coefficients(self, params):
+        constants = _log_density_constants(self.model, params, self.n_features)
         return (
             params.means.astype(np.float64),
-            np.ascontiguousarray(params.precisions_cholesky, dtype=np.float64),
-            _log_density_constants(self.model, params, self.n_features)[:, np.newaxis],
+            np.ascontiguousarray(params.precisions_cholesky, dtype=self.dtype),
+            constants[:, np.newaxis].astype(self.dtype),
         )
 
     def expand(self, X, coefficients):
         means = coefficients[0]
         d = self.n_features
-        columns = _centred_columns(X, np.zeros(d))
-        centred = np.empty((len(means), d + 1, X.shape[0]))
-        np.subtract(columns, means[:, :, np.newaxis], out=centred[:, :d])
+        columns = _centred_columns(X, np.zeros(d), self.dtype)
+        centred = np.empty((len(means), d + 1, X.shape[0]), dtype=self.dtype)
+        np.subtract(
+            columns, means[:, :, np.newaxis].astype(self.dtype), out=centred[:, :d]
+        )
         centred[:, d] = 1.0
         return centred
 
     def weighted_log_prob(self, block, coefficients):
         _, factors, constants = coefficients
         d = self.n_features
-        log_prob = np.empty((len(constants), block.shape[2]))
-        projected = np.empty((d, block.shape[2]))
+        log_prob = np.empty((len(constants), block.shape[2]), dtype=self.dtype)
+        projected = np.empty((d, block.shape[2]), dtype=self.dtype)
+        (triangular_product,) = linalg.blas.get_blas_funcs(("trmm",), (projected,))
         for k, centred in enumerate(block[:, :d]):
             # (x - mu_k).T U_k in place, by the triangular product (half a general
             # one's work) on Fortran-ordered views: (n_rows, d) and lower U_k.T
             np.copyto(projected, centred)
             factor = factors if factors.ndim == 2 else factors[k]
-            linalg.blas.dtrmm(
+            triangular_product(
                 1.0, factor.T, projected.T, side=1, lower=1, trans_a=1, overwrite_b=1
             )
             np.einsum("in,in->n", projected, projected, out=log_prob[k])
@@ -448,7 +476,8 @@ class ComponentKernel:
         d = self.n_features
         nk = moments[:, d, d].copy()
         second = np.ascontiguousarray(moments[:, :d, :d])
-        statistics = _statistics_about(np.zeros(d), nk, moments[:, d, :d], second)
+        eps = np.finfo(self.dtype).eps
+        statistics = _statistics_about(np.zeros(d), nk, moments[:, d, :d], second, eps)
         return SufficientStatistics(
             nk, statistics.means + coefficients[0], statistics.scatter
         )
@@ -509,7 +538,9 @@ class AxisAlignedKernel:
         shift = np.divide(
             first, nk[:, np.newaxis], out=np.zeros_like(first), where=nk[:, None] > 0
         )
-        scatter = _variance_floor(second - nk[:, np.newaxis] * shift**2, second)
+        scatter = _variance_floor(
+            second - nk[:, np.newaxis] * shift**2, second, np.finfo(np.float64).eps
+        )
         return SufficientStatistics(nk, coefficients[0] + shift, scatter)
 
 

@@ -29,7 +29,12 @@ from threadpoolctl import threadpool_limits
 
 from sklearn_em_gmm import GaussianMixture
 from sklearn_em_gmm._covariance import get_covariance_model
-from sklearn_em_gmm._em import MixtureParameters, expectation, maximization
+from sklearn_em_gmm._em import (
+    MixtureParameters,
+    data_mean,
+    expectation,
+    maximization,
+)
 
 settings.register_profile(
     "ci",
@@ -226,8 +231,7 @@ def _expectation(X, sample_weight, params, model):
     """The E-step, centred like the estimator's on the data's weighted mean."""
     if "reference" not in inspect.signature(expectation).parameters:
         return expectation(X, sample_weight, params, model)
-    reference = np.average(X, axis=0, weights=sample_weight).astype(np.float64)
-    return expectation(X, sample_weight, params, model, reference)
+    return expectation(X, sample_weight, params, model, data_mean(X, sample_weight))
 
 
 def _replay(X, sample_weight, params, covariance_type, reg_covar, n_steps):
