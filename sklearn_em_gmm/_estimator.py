@@ -13,6 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._covariance import covariance_type_names, get_covariance_model
 from ._em import (
     MixtureParameters,
+    component_argmax,
     data_mean,
     map_log_prob_blocks,
     normalize_log_prob,
@@ -427,7 +428,7 @@ default='kmeans'
             X,
             params,
             model,
-            lambda log_prob: log_prob.argmax(axis=0),
+            component_argmax,
             np.empty(X.shape[0], dtype=np.intp),
         )
 

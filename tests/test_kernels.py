@@ -17,6 +17,7 @@ from sklearn_em_gmm._covariance import (
 )
 from sklearn_em_gmm._em import (
     MixtureParameters,
+    component_argmax,
     expectation,
     maximization,
     normalize_log_prob,
@@ -357,3 +358,13 @@ def test_fit_with_far_components_matches_sklearn(covariance_type):
 def test_wide_full_covariances_get_the_per_component_kernel():
     model, params = _random_parameters("full", n_components=3, n_features=40)
     assert type(select_kernel(model, params, np.zeros(40))) is ComponentKernel
+
+
+def test_component_argmax_is_argmax_over_components():
+    rng = np.random.RandomState(0)
+    log_prob = rng.randint(-3, 3, size=(5, 200)).astype(float)  # many ties
+    log_prob[:, 10] = -np.inf
+    log_prob[2, 11] = np.nan
+    log_prob[[1, 4], 12] = np.nan
+    log_prob[3, 13] = np.inf
+    np.testing.assert_array_equal(component_argmax(log_prob), log_prob.argmax(axis=0))
