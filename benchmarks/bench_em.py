@@ -456,6 +456,13 @@ def parse_arguments(argv=None):
         "--no-memory", action="store_true", help="skip the peak-memory children"
     )
     parser.add_argument(
+        "--memory-filter",
+        metavar="TEXT",
+        action="append",
+        default=[],
+        help="measure peak memory only where the label also contains TEXT",
+    )
+    parser.add_argument(
         "--no-end-to-end", action="store_true", help="skip the default-settings fits"
     )
     parser.add_argument(
@@ -479,10 +486,10 @@ def measure_speeds():
     }
 
 
-def _memory_configs(configs, quick):
+def _memory_configs(configs, quick, filters):
     if quick:
         return {Config(100_000, 8, 16, "full", "float64")}
-    return set(configs)
+    return set(selected(configs, filters))
 
 
 def _warm_up():
@@ -519,7 +526,9 @@ def run(args):
     configs = selected(em_grid(args.quick), args.filter)
     end_to_end = [] if args.no_end_to_end else end_to_end_grid(args.quick)
     end_to_end = selected(end_to_end, args.filter)
-    memory = set() if args.no_memory else _memory_configs(configs, args.quick)
+    memory = set()
+    if not args.no_memory:
+        memory = _memory_configs(configs, args.quick, args.memory_filter)
     _warm_up()
 
     em_results, e2e_results, failures = [], [], []
