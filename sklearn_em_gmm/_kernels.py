@@ -8,26 +8,29 @@ with ``+``); and ``statistics`` of the summed moments.
 Log-densities and responsibilities are component-major, shape (n_components, n_rows):
 reductions over components then run along contiguous rows.
 
-:class:`QuadraticKernel` serves every covariance type in few dimensions while the
-components' means lie near the data. With ``x~ = x - c`` for a reference point ``c``
-inside the data and ``P = U U.T``::
+The fast kernels expand about a reference point ``c`` inside the data, with
+``x~ = x - c``, ``mu~ = mu - c`` and ``P = U U.T``. Their rounding grows with the
+squared Mahalanobis distance ``D = mu~.T P mu~`` of a component's mean from ``c``,
+so they serve the components with ``D <= 1e6``, the exact kernels the others
+(:class:`SplitKernel` runs both in one pass).
+
+:class:`QuadraticKernel` (full in few dimensions, diag, spherical)::
 
     (x - mu).T P (x - mu) = x~.T P x~ - 2 (P mu~).T x~ + mu~.T P mu~
 
 so with features ``phi(x~) = [x~_i x~_j (i <= j), x~, 1]`` (one row per feature;
-only the squares ``x~_j**2`` for diagonal ``P``) the weighted log-densities of all
-components are one matrix product ``W @ phi``, and the moments about ``c`` of all
-components are another, ``resp @ phi.T``.
+only the squares ``x~_j**2`` for diagonal ``P``, only ``||x~||**2`` for spherical)
+the weighted log-densities of all components are one matrix product ``W @ phi``, and
+the moments about ``c`` of all components are another, ``resp @ phi.T``.
 
-:class:`ComponentKernel` serves full and tied covariances in many dimensions, where the
-quadratic terms outnumber the products of a per-component pass: ``(x - mu_k) U_k`` for
-the densities and the centred scatter of each component.
+:class:`SharedPrecisionKernel` (tied): the quadratic part ``||U.T x~||**2`` is
+shared by all components, and the M-step needs only the pooled scatter.
 
-:class:`AxisAlignedKernel` serves diagonal and spherical covariances otherwise: it
-centres the rows on each component's current mean, ``delta = x - mu_k``, which gives
-the densities ``sum_j (delta_j u_kj)**2`` and the moments ``sum r delta``,
-``sum r delta**2``, whose difference from the new mean is small: the scatter
-``sum r delta**2 - nk (mean - mu_k)**2`` cancels little.
+:class:`ComponentKernel` (full and tied, exact) and :class:`AxisAlignedKernel`
+(diag and spherical, exact) centre the rows on each component's current mean,
+``delta = x - mu_k``: the densities are ``||U_k.T delta||**2`` and the moments
+``sum r delta``, ``sum r delta delta.T``, whose difference from the new mean is
+small, so the scatter ``sum r delta delta.T - nk shift shift.T`` cancels little.
 """
 
 import functools
