@@ -18,6 +18,7 @@ from sklearn_em_gmm._covariance import (
 from sklearn_em_gmm._em import (
     MixtureParameters,
     component_argmax,
+    data_mean,
     expectation,
     maximization,
     normalize_log_prob,
@@ -368,3 +369,34 @@ def test_component_argmax_is_argmax_over_components():
     log_prob[[1, 4], 12] = np.nan
     log_prob[3, 13] = np.inf
     np.testing.assert_array_equal(component_argmax(log_prob), log_prob.argmax(axis=0))
+
+
+def test_data_mean_is_float64_whatever_the_layout():
+    rng = np.random.RandomState(0)
+    X = (rng.normal(size=(5000, 3)) + 1000).astype(np.float32)
+    weights = rng.uniform(0, 2, size=5000)
+    for sample_weight, expected in [
+        (None, X.astype(np.float64).mean(axis=0)),
+        (weights, np.average(X.astype(np.float64), axis=0, weights=weights)),
+    ]:
+        mean = data_mean(X, sample_weight)
+        assert mean.dtype == np.float64
+        np.testing.assert_allclose(mean, expected, rtol=1e-13)
+        np.testing.assert_array_equal(
+            data_mean(np.asfortranarray(X), sample_weight), mean
+        )
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_float32_arithmetic_only_near_the_reference(covariance_type):
+    model, params = _random_parameters(covariance_type)
+    params32 = MixtureParameters(*(a.astype(np.float32) for a in params))
+    reference = params.weights @ params.means
+    assert select_kernel(model, params32, reference).dtype == np.float32
+    assert select_kernel(model, params, reference).dtype == np.float64
+    # 40 standard deviations away: D ~ 1600 > 1e3 in float32, still fine in float64
+    far = params32._replace(
+        means=params32.means + 40 * np.sqrt(np.max(params.covariances))
+    )
+    kernel = select_kernel(model, far, reference)
+    assert kernel.dtype == np.float64
