@@ -152,7 +152,7 @@ def map_log_prob_blocks(X, params, model, block_function, out):
     The kernel is centred on the mixture's mean, a point inside the data.
     """
     n_components = len(params.weights)
-    kernel = select_kernel(model, params, params.weights @ params.means)
+    kernel = select_kernel(model, params, params.weights @ params.means, X.dtype)
     coefficients = kernel.coefficients(params)
     with blas_threads(kernel, X.shape[0]):
         for rows in row_blocks(X.shape[0], max(kernel.width, n_components)):
@@ -194,7 +194,7 @@ def expectation(X, sample_weight, params, model, reference):
     """
     n_samples = X.shape[0]
     n_components = len(params.weights)
-    kernel = select_kernel(model, params, reference)
+    kernel = select_kernel(model, params, reference, X.dtype)
     coefficients = kernel.coefficients(params)
     log_likelihood = 0.0
     moments = None

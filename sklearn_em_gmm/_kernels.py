@@ -48,7 +48,7 @@ _MAX_QUADRATIC_WIDTH = 600
 # Largest squared Mahalanobis distance D of a component's mean from the reference for
 # the expansions about it: their terms are then at most D times what they cancel to,
 # costing at most 6 of 16 digits (variances to ~D eps = 2e-10 relative, log-densities
-# to ~4 D eps = 1e-9 absolute), well inside sklearn's own rounding about the origin.
+# to ~4 D eps = 1e-9 absolute), well inside the 1e-8 of sklearn parity.
 _MAX_CANCELLATION = 1e6
 # The same for float32 arithmetic: D eps32 ~ 1e-4, the rounding of sklearn's own
 # float32 moments about the origin on data a few deviations from it.
@@ -68,7 +68,11 @@ def blas_threads(kernel, n_rows):
     the limit costs about 10 us once the libraries are known, worth it for a pass
     of more than a few blocks.
     """
-    if isinstance(kernel, ComponentKernel) or (n_rows * kernel.width < _LARGE_PASS):
+    large_products = isinstance(kernel, ComponentKernel) or (
+        isinstance(kernel, SplitKernel)
+        and isinstance(kernel.kernels[1], ComponentKernel)
+    )
+    if large_products or n_rows * kernel.width < _LARGE_PASS:
         return nullcontext()
     return _thread_controller().limit(limits=1, user_api="blas")
 
@@ -79,25 +83,26 @@ def _thread_controller():
     return ThreadpoolController()
 
 
-def select_kernel(model, params, reference):
+def select_kernel(model, params, reference, data_dtype=None):
     """The kernel for ``model`` and the current ``params``.
 
     Every kernel has a ``width``: the floats per row of an expanded block.
     ``reference`` is a point inside the data, where the fast kernels centre; they
     serve the components that lie near it, the exact per-component kernels the
     others (far clusters, or components collapsed to a tiny covariance).
+    ``data_dtype``, X's dtype, joins that of the parameters: float32 arithmetic
+    needs both in float32.
     """
     n_components, n_features = params.means.shape
+    dtype = np.result_type(params.means, data_dtype or params.means.dtype)
     distances = _mean_distances(model, params, reference)
     near = distances <= _MAX_CANCELLATION
     # float32 data are computed in float32 where that loses no more than sklearn's
     # float32 arithmetic; float64 otherwise
     fast_dtype = np.float64
-    if params.means.dtype == np.float32 and np.all(
-        distances[near] <= _MAX_CANCELLATION_FLOAT32
-    ):
+    if dtype == np.float32 and np.all(distances[near] <= _MAX_CANCELLATION_FLOAT32):
         fast_dtype = np.float32
-    exact_dtype = params.means.dtype
+    exact_dtype = dtype
     if model.pooled_scatter:
         if near.all():
             return SharedPrecisionKernel(n_features, model, reference, fast_dtype)
@@ -231,7 +236,8 @@ class QuadraticKernel:
     def __init__(self, n_features, model, reference, dtype=np.float64):
         self.model = model
         self.n_features = n_features
-        self.reference = np.asarray(reference, dtype=np.float64)
+        # rounded to the arithmetic's dtype, so that expansion and moments agree
+        self.reference = np.asarray(reference, dtype=dtype).astype(np.float64)
         self.dtype = dtype
         if model.full_scatter:
             self._rows, self._cols = _upper_triangle(n_features)
@@ -347,7 +353,8 @@ class SharedPrecisionKernel:
     def __init__(self, n_features, model, reference, dtype=np.float64):
         self.model = model
         self.n_features = n_features
-        self.reference = np.asarray(reference, dtype=np.float64)
+        # rounded to the arithmetic's dtype, so that expansion and moments agree
+        self.reference = np.asarray(reference, dtype=dtype).astype(np.float64)
         self.dtype = dtype
         self.width = 2 * n_features + 3
 

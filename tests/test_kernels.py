@@ -394,6 +394,8 @@ def test_float32_arithmetic_only_near_the_reference(covariance_type):
     reference = params.weights @ params.means
     assert select_kernel(model, params32, reference).dtype == np.float32
     assert select_kernel(model, params, reference).dtype == np.float64
+    # float64 data with a float32 model (predict) are computed in float64
+    assert select_kernel(model, params32, reference, np.float64).dtype == np.float64
     # 40 standard deviations away: D ~ 1600 > 1e3 in float32, still fine in float64
     far = params32._replace(
         means=params32.means + 40 * np.sqrt(np.max(params.covariances))

@@ -28,7 +28,9 @@ def _precision_cholesky(covariances):
     identity = np.eye(covariances.shape[-1], dtype=cov_chols.dtype)
     factors = np.empty_like(cov_chols)
     for index in np.ndindex(cov_chols.shape[:-2]):
-        inverse_chol, _ = solve_triangular(cov_chols[index], identity, lower=1)
+        inverse_chol, info = solve_triangular(cov_chols[index], identity, lower=1)
+        if info != 0:  # a zero pivot: singular
+            raise ill_defined_covariance_error(covariances.dtype)
         factors[index] = inverse_chol.T
     return factors
 
