@@ -1,7 +1,8 @@
 """Check the Markdown reports of ``bench_em.py`` against the speed targets of issue 3.
 
 The grid is usually run in parts (by ``--filter n=...``, each with its own budget);
-this reads the same-start tables of all parts and prints, over their union, the
+this reads the same-start tables of all parts (where a configuration appears in
+several, the last report that timed both sides counts) and prints, over them, the
 summary the targets are stated in: geometric means, the smallest ratios, each target
 with the configurations it covers, float32 against float64, and peak memory.
 
@@ -165,8 +166,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("reports", nargs="+", help="Markdown reports of bench_em.py")
     args = parser.parse_args()
-    results = [r for path in args.reports for r in parse(same_start_rows(path))]
-    print("\n".join(summary(results)))
+    # a configuration measured in several reports: the last one that timed both
+    results = {}
+    for path in args.reports:
+        for result in parse(same_start_rows(path)):
+            earlier = results.get(result["label"])
+            if earlier is None or not math.isnan(result["ratio"]):
+                results[result["label"]] = result
+    print("\n".join(summary(list(results.values()))))
 
 
 if __name__ == "__main__":
