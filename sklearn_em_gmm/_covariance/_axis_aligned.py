@@ -49,15 +49,6 @@ class DiagonalCovariance(CovarianceModel):
     def log_det_cholesky(self, precisions_cholesky, n_features):
         return np.sum(np.log(precisions_cholesky), axis=1)
 
-    def squared_mahalanobis(self, X, means, precisions_cholesky):
-        distances = np.empty((len(means), len(X)), dtype=np.result_type(X, means))
-        for k, (mean, prec_chol) in enumerate(
-            zip(means, precisions_cholesky, strict=True)
-        ):
-            scaled = (X - mean) * prec_chol
-            distances[k] = np.einsum("ij,ij->i", scaled, scaled)
-        return distances
-
     def degenerate_components(self, covariances, n_components):
         valid = (covariances > 0.0) & np.isfinite(covariances)
         return ~valid.reshape(n_components, -1).all(axis=1)
@@ -112,14 +103,6 @@ class SphericalCovariance(DiagonalCovariance):
     def component_precisions(self, precisions_cholesky, n_components, n_features):
         precision = self.precisions(precisions_cholesky)[:, np.newaxis]
         return np.broadcast_to(precision, (n_components, n_features))
-
-    def squared_mahalanobis(self, X, means, precisions_cholesky):
-        distances = np.empty((len(means), len(X)), dtype=np.result_type(X, means))
-        for k, mean in enumerate(means):
-            centred = X - mean
-            distances[k] = np.einsum("ij,ij->i", centred, centred)
-        distances *= precisions_cholesky[:, np.newaxis] ** 2
-        return distances
 
 
 register(DiagonalCovariance())

@@ -108,10 +108,6 @@ class CovarianceModel(ABC):
         """Log-determinant of each component's precision Cholesky factor, shape (k,)."""
 
     @abstractmethod
-    def squared_mahalanobis(self, X, means, precisions_cholesky):
-        """Squared Mahalanobis distance of every row to every mean, shape (k, n)."""
-
-    @abstractmethod
     def degenerate_components(self, covariances, n_components):
         """Boolean mask (k,) of the components whose covariance is not positive
         definite: the ones sklearn's fit fails on."""

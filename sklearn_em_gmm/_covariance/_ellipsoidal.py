@@ -70,10 +70,6 @@ def _is_positive_definite(matrix):
     return True
 
 
-def _squared_norm_rows(y):
-    return np.einsum("ij,ij->i", y, y)
-
-
 def _log_det_triangular(matrix_chol):
     # log det(U) is the sum of the logs of its diagonal
     return np.sum(np.log(np.diagonal(matrix_chol, axis1=-2, axis2=-1)), axis=-1)
@@ -126,15 +122,6 @@ class FullCovariance(CovarianceModel):
 
     def log_det_cholesky(self, precisions_cholesky, n_features):
         return _log_det_triangular(precisions_cholesky)
-
-    def squared_mahalanobis(self, X, means, precisions_cholesky):
-        distances = np.empty((len(means), len(X)), dtype=np.result_type(X, means))
-        for k, (mean, prec_chol) in enumerate(
-            zip(means, precisions_cholesky, strict=True)
-        ):
-            # ||(x - mu) @ U||^2 = (x - mu).T @ precision @ (x - mu)
-            distances[k] = _squared_norm_rows((X - mean) @ prec_chol)
-        return distances
 
     def degenerate_components(self, covariances, n_components):
         return np.array([not _is_positive_definite(c) for c in covariances])
@@ -201,12 +188,6 @@ class TiedCovariance(CovarianceModel):
 
     def log_det_cholesky(self, precisions_cholesky, n_features):
         return _log_det_triangular(precisions_cholesky)
-
-    def squared_mahalanobis(self, X, means, precisions_cholesky):
-        distances = np.empty((len(means), len(X)), dtype=np.result_type(X, means))
-        for k, mean in enumerate(means):
-            distances[k] = _squared_norm_rows((X - mean) @ precisions_cholesky)
-        return distances
 
     def degenerate_components(self, covariances, n_components):
         return np.full(n_components, not _is_positive_definite(covariances))
