@@ -68,11 +68,7 @@ def blas_threads(kernel, n_rows):
     the limit costs about 10 us once the libraries are known, worth it for a pass
     of more than a few blocks.
     """
-    large_products = isinstance(kernel, ComponentKernel) or (
-        isinstance(kernel, SplitKernel)
-        and isinstance(kernel.kernels[1], ComponentKernel)
-    )
-    if large_products or n_rows * kernel.width < _LARGE_PASS:
+    if kernel.large_products or n_rows * kernel.width < _LARGE_PASS:
         return nullcontext()
     return _thread_controller().limit(limits=1, user_api="blas")
 
@@ -108,14 +104,14 @@ def select_kernel(model, params, reference, data_dtype=None):
             return SharedPrecisionKernel(n_features, model, reference, fast_dtype)
         return ComponentKernel(n_features, n_components, model, exact_dtype)
     fast = QuadraticKernel(n_features, model, reference, fast_dtype)
-    if not model.full_scatter:
-        exact = AxisAlignedKernel(n_features, int(np.sum(~near)), model)
-    else:
-        exact = ComponentKernel(n_features, int(np.sum(~near)), model, exact_dtype)
-        if fast.width > _max_quadratic_width(n_components):
-            return ComponentKernel(n_features, n_components, model, exact_dtype)
+    if model.full_scatter and fast.width > _max_quadratic_width(n_components):
+        near[:] = False
     if near.all():
         return fast
+    if model.full_scatter:
+        exact = ComponentKernel(n_features, int(np.sum(~near)), model, exact_dtype)
+    else:
+        exact = AxisAlignedKernel(n_features, int(np.sum(~near)), model)
     if not near.any():
         return exact
     return SplitKernel(fast, exact, near)
@@ -146,12 +142,14 @@ def _mean_distances(model, params, reference):
 def _centred_columns(X, reference, dtype, extra_rows=0):
     """``(X - reference).T`` in ``dtype``, shape (n_features + extra_rows, n_rows).
 
-    The ``extra_rows`` at the end are left for the caller to fill.
+    ``reference`` None gives ``X.T``. The ``extra_rows`` at the end are left for
+    the caller to fill.
     """
     centred = np.empty((X.shape[1] + extra_rows, X.shape[0]), dtype=dtype)
     # transposing first is faster than subtracting along a short trailing axis
     np.copyto(centred[: X.shape[1]], X.T)
-    centred[: X.shape[1]] -= reference[:, np.newaxis].astype(dtype)
+    if reference is not None:
+        centred[: X.shape[1]] -= reference[:, np.newaxis].astype(dtype)
     return centred
 
 
@@ -232,6 +230,8 @@ class QuadraticKernel:
     dtype : {np.float64, np.float32}
         Of the arithmetic; the moments of the blocks are summed in float64.
     """
+
+    large_products = False  # many small products: see blas_threads
 
     def __init__(self, n_features, model, reference, dtype=np.float64):
         self.model = model
@@ -350,6 +350,8 @@ class SharedPrecisionKernel:
     ``w = sum_k r_k`` the weight of each row), its first moments ``resp @ x~.T``.
     """
 
+    large_products = False
+
     def __init__(self, n_features, model, reference, dtype=np.float64):
         self.model = model
         self.n_features = n_features
@@ -431,6 +433,8 @@ class ComponentKernel:
     cancels little.
     """
 
+    large_products = True  # per-component products that use BLAS threads
+
     def __init__(self, n_features, n_components, model, dtype=np.float64):
         self.model = model
         self.n_features = n_features
@@ -448,7 +452,7 @@ class ComponentKernel:
     def expand(self, X, coefficients):
         means = coefficients[0]
         d = self.n_features
-        columns = _centred_columns(X, np.zeros(d), self.dtype)
+        columns = _centred_columns(X, None, self.dtype)
         centred = np.empty((len(means), d + 1, X.shape[0]), dtype=self.dtype)
         np.subtract(
             columns, means[:, :, np.newaxis].astype(self.dtype), out=centred[:, :d]
@@ -500,6 +504,8 @@ class AxisAlignedKernel:
     component, each of shape (n_components, n_features, n_rows); the densities and
     the moments are then batched matrix-vector products over components.
     """
+
+    large_products = False
 
     def __init__(self, n_features, n_components, model):
         self.model = model
@@ -565,6 +571,7 @@ class SplitKernel:
         self.kernels = (fast, exact)
         self.subsets = (fast_components, ~fast_components)
         self.width = fast.width + exact.width
+        self.large_products = exact.large_products
         self._moment_shapes = None
 
     def coefficients(self, params):

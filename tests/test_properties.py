@@ -13,7 +13,6 @@ and small enough for a busy machine. For a deeper search run::
 Add ``--hypothesis-show-statistics`` to see the examples each property ran.
 """
 
-import inspect
 import math
 import os
 import warnings
@@ -229,8 +228,6 @@ def _regularization_allowance(stats, covariance_type, reg_covar):
 
 def _expectation(X, sample_weight, params, model):
     """The E-step, centred like the estimator's on the data's weighted mean."""
-    if "reference" not in inspect.signature(expectation).parameters:
-        return expectation(X, sample_weight, params, model)
     return expectation(X, sample_weight, params, model, data_mean(X, sample_weight))
 
 
