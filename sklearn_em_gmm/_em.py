@@ -18,8 +18,9 @@ from ._stats import SufficientStatistics
 # temporaries hold about this many floats: small enough for cache, large for BLAS.
 _BLOCK_ELEMENTS = 1 << 16
 _MIN_BLOCK_ROWS = 256
-# Each row's terms are floored at this fraction of its largest, which keeps exp out
-# of its slow subnormal range: exp(-700) ~ 1e-304, exp(-80) ~ 2e-35 are normal.
+# Each row's float64 terms are floored at this fraction of its largest, which keeps
+# exp out of its slow subnormal range: exp(-700) ~ 1e-304 is normal. (float32 exp
+# has no slow range; its terms below exp(-80) ~ 2e-35 count as floored.)
 _LOG_NEGLIGIBLE = {np.dtype(np.float64): -700.0, np.dtype(np.float32): -80.0}
 
 
@@ -95,13 +96,24 @@ def exponentiate_log_prob(log_prob):
     all_finite = finite.all()
     shift = row_max if all_finite else np.where(finite, row_max, 0.0)
     log_prob -= shift
-    # exp is several times slower where its result is subnormal; what is cut off
-    # here weighs less than 1e-300 (float32: 1e-34) beside the row's largest term.
-    # (A floor per row is a faster fmax than a scalar floor.)
-    floor = np.full(len(shift), _LOG_NEGLIGIBLE[log_prob.dtype], dtype=log_prob.dtype)
-    np.fmax(log_prob, floor, out=log_prob)
+    log_floor = _LOG_NEGLIGIBLE[log_prob.dtype]
+    floored = log_prob.dtype == np.float64
+    if floored:
+        # float64 exp is 30 times slower where its result is subnormal; what is cut
+        # off here weighs less than 1e-300 beside the row's largest term. (A floor
+        # per row is a faster fmax than a scalar floor.)
+        floor = np.full(len(shift), log_floor, dtype=log_prob.dtype)
+        np.fmax(log_prob, floor, out=log_prob)
     np.exp(log_prob, out=log_prob)
     row_sum = np.add.reduce(log_prob, axis=0)
+    if not floored:
+        # the floor's work where it changes more than rounding: rows of zero or
+        # NaN terms (no component explains them, or their densities overflowed)
+        unexplained = ~(row_sum > 0)
+        if unexplained.any():
+            terms = np.fmax(log_prob[:, unexplained], math.exp(log_floor))
+            log_prob[:, unexplained] = terms
+            row_sum[unexplained] = np.add.reduce(terms, axis=0)
     log_norm = np.log(row_sum)
     log_norm += shift
     if not all_finite:

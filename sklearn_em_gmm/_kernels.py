@@ -51,7 +51,8 @@ _MAX_QUADRATIC_WIDTH = 600
 # to ~4 D eps = 1e-9 absolute), well inside the 1e-8 of sklearn parity.
 _MAX_CANCELLATION = 1e6
 # The same for float32 arithmetic: D eps32 ~ 1e-4, the rounding of sklearn's own
-# float32 moments about the origin on data a few deviations from it.
+# float32 moments about the origin on data a few deviations from it. (At D ~ 1e5,
+# two tight clusters came out with variances 1e-2 off, sklearn's 1e-4.)
 _MAX_CANCELLATION_FLOAT32 = 1e3
 # Features from which quadratic features are built row by row (diag, spherical).
 _ROW_MAJOR_FEATURES = 64
@@ -111,7 +112,7 @@ def select_kernel(model, params, reference, data_dtype=None):
     if model.full_scatter:
         exact = ComponentKernel(n_features, int(np.sum(~near)), model, exact_dtype)
     else:
-        exact = AxisAlignedKernel(n_features, int(np.sum(~near)), model)
+        exact = AxisAlignedKernel(n_features, int(np.sum(~near)), model, exact_dtype)
     if not near.any():
         return exact
     return SplitKernel(fast, exact, near)
@@ -502,14 +503,16 @@ class AxisAlignedKernel:
 
     An expanded block holds ``delta = x - mu_k`` and ``delta**2`` for every
     component, each of shape (n_components, n_features, n_rows); the densities and
-    the moments are then batched matrix-vector products over components.
+    the moments are then batched matrix-vector products over components. Sums of
+    squares cancel nothing, so float32 data are computed in float32.
     """
 
     large_products = False
 
-    def __init__(self, n_features, n_components, model):
+    def __init__(self, n_features, n_components, model, dtype=np.float64):
         self.model = model
         self.n_features = n_features
+        self.dtype = dtype
         self.width = 2 * n_components * n_features
 
     def coefficients(self, params):
@@ -517,16 +520,17 @@ class AxisAlignedKernel:
         precisions = self.model.component_precisions(
             params.precisions_cholesky.astype(np.float64), n_components, self.n_features
         )
+        constants = _log_density_constants(self.model, params, self.n_features)
         return (
-            params.means.astype(np.float64),
+            params.means.astype(self.dtype),
             # -P/2, as a (1, d) matrix per component
-            -0.5 * np.ascontiguousarray(precisions)[:, np.newaxis, :],
-            _log_density_constants(self.model, params, self.n_features)[:, np.newaxis],
+            (-0.5 * precisions[:, np.newaxis, :]).astype(self.dtype),
+            constants[:, np.newaxis].astype(self.dtype),
         )
 
     def expand(self, X, coefficients):
         means = coefficients[0]
-        rows = np.ascontiguousarray(X.T, dtype=np.float64)
+        rows = _centred_columns(X, None, self.dtype)
         deltas = rows[np.newaxis] - means[:, :, np.newaxis]
         return deltas, np.square(deltas)
 
@@ -555,7 +559,7 @@ class AxisAlignedKernel:
             first, nk[:, np.newaxis], out=np.zeros_like(first), where=nk[:, None] > 0
         )
         scatter = _variance_floor(
-            second - nk[:, np.newaxis] * shift**2, second, np.finfo(np.float64).eps
+            second - nk[:, np.newaxis] * shift**2, second, np.finfo(self.dtype).eps
         )
         return SufficientStatistics(nk, coefficients[0] + shift, scatter)
 
@@ -571,6 +575,7 @@ class SplitKernel:
         self.kernels = (fast, exact)
         self.subsets = (fast_components, ~fast_components)
         self.width = fast.width + exact.width
+        self.dtype = np.result_type(fast.dtype, exact.dtype)
         self.large_products = exact.large_products
         self._moment_shapes = None
 
@@ -587,7 +592,7 @@ class SplitKernel:
         )
 
     def weighted_log_prob(self, block, coefficients):
-        log_prob = np.empty((len(self.subsets[0]), block[0].shape[-1]))
+        log_prob = np.empty((len(self.subsets[0]), block[0].shape[-1]), self.dtype)
         for kernel, subset, part, coefs in zip(
             self.kernels, self.subsets, block, coefficients, strict=True
         ):

@@ -207,6 +207,46 @@ def test_statistics_match_weighted_moments(covariance_type, kernel_name):
     np.testing.assert_allclose(scatter, scatters, rtol=1e-8)
 
 
+@pytest.mark.parametrize(
+    ("covariance_type", "kernel_class"),
+    [
+        ("full", ComponentKernel),
+        ("tied", ComponentKernel),
+        ("diag", AxisAlignedKernel),
+        ("spherical", AxisAlignedKernel),
+    ],
+)
+def test_exact_kernels_compute_float32_in_float32(covariance_type, kernel_class):
+    model, params = _random_parameters(covariance_type)
+    rng = np.random.RandomState(2)
+    # far from the origin, where only centring on each mean keeps float32 accurate
+    X = (rng.normal(scale=3.0, size=(300, 4)) + 1e3).astype(np.float32)
+    params = MixtureParameters(
+        *(a.astype(np.float32) for a in params._replace(means=params.means + 1e3))
+    )
+    params64 = MixtureParameters(*(a.astype(np.float64) for a in params))
+    results = []
+    for dtype, data, parameters in [
+        (np.float32, X, params),
+        (np.float64, X.astype(np.float64), params64),
+    ]:
+        kernel = kernel_class(4, 3, model, dtype)
+        coefficients = kernel.coefficients(parameters)
+        block = kernel.expand(data, coefficients)
+        log_prob = kernel.weighted_log_prob(block, coefficients)
+        assert log_prob.dtype == dtype
+        resp = special.softmax(log_prob.astype(np.float64), axis=0).astype(dtype)
+        moments = kernel.moments(block, resp, np.ones(len(X), dtype=dtype))
+        results.append(
+            (log_prob, kernel.statistics(moments.astype(float), coefficients))
+        )
+    (log_prob32, stats32), (log_prob64, stats64) = results
+    np.testing.assert_allclose(log_prob32, log_prob64, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(stats32.nk, stats64.nk, rtol=1e-5)
+    np.testing.assert_allclose(stats32.means, stats64.means, rtol=1e-7)
+    np.testing.assert_allclose(stats32.scatter, stats64.scatter, rtol=1e-4, atol=1e-3)
+
+
 @pytest.mark.parametrize("full_scatter", [True, False])
 def test_statistics_of_chunks_merge_to_the_whole(full_scatter):
     rng = np.random.RandomState(1)
@@ -361,6 +401,33 @@ def test_wide_full_covariances_get_the_per_component_kernel():
     assert type(select_kernel(model, params, np.zeros(40))) is ComponentKernel
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_normalize_log_prob_rows_no_component_explains(dtype):
+    # rows (columns here): finite; all -inf; a NaN term (overflowed); a negligible
+    # term; all NaN
+    log_prob = np.array(
+        [
+            [-1.0, -np.inf, np.nan, -3.0, np.nan],
+            [-2.0, -np.inf, -5.0, -1e4, np.nan],
+            [-3.0, -np.inf, -4.0, -2.0, np.nan],
+        ],
+        dtype=dtype,
+    )
+    resp = log_prob.copy()
+    log_norm = normalize_log_prob(resp)
+    assert resp.dtype == dtype
+    finite = [log_prob[:, 0], log_prob[1:, 2], log_prob[[0, 2], 3]]
+    expected_norm = [special.logsumexp(terms.astype(float)) for terms in finite]
+    np.testing.assert_allclose(log_norm[[0, 2, 3]], expected_norm, rtol=1e-6)
+    assert log_norm[1] == -np.inf and log_norm[4] == -np.inf
+    expected = np.zeros((3, 5))
+    expected[:, 0] = special.softmax(log_prob[:, 0].astype(float))
+    expected[1:, 2] = special.softmax(log_prob[1:, 2].astype(float))
+    expected[[0, 2], 3] = special.softmax(log_prob[[0, 2], 3].astype(float))
+    expected[:, [1, 4]] = 1 / 3  # no component explains these: spread evenly
+    np.testing.assert_allclose(resp, expected, rtol=1e-6, atol=1e-30)
+
+
 def test_component_argmax_is_argmax_over_components():
     rng = np.random.RandomState(0)
     log_prob = rng.randint(-3, 3, size=(5, 200)).astype(float)  # many ties
@@ -396,9 +463,40 @@ def test_float32_arithmetic_only_near_the_reference(covariance_type):
     assert select_kernel(model, params, reference).dtype == np.float64
     # float64 data with a float32 model (predict) are computed in float64
     assert select_kernel(model, params32, reference, np.float64).dtype == np.float64
-    # 40 standard deviations away: D ~ 1600 > 1e3 in float32, still fine in float64
-    far = params32._replace(
-        means=params32.means + 40 * np.sqrt(np.max(params.covariances))
-    )
-    kernel = select_kernel(model, far, reference)
+
+    def shifted(deviations):
+        shift = deviations * np.sqrt(np.max(params.covariances))
+        return params32._replace(means=(params32.means + shift).astype(np.float32))
+
+    # 40 deviations away, D ~ 1e4 > 1e3: float64 (far below the 1e6 of the exact
+    # kernels, which would compute in float32)
+    kernel = select_kernel(model, shifted(40), reference)
+    assert type(kernel) is not SplitKernel
     assert kernel.dtype == np.float64
+
+
+@pytest.mark.parametrize("covariance_type", ["diag", "spherical"])
+def test_float32_far_clusters_fit_closer_to_float64_than_sklearn(covariance_type):
+    # two tight clusters 600 deviations apart, their means D ~ 1e5 from the data's
+    # mean: computed about it in float32, their variances came out 1e-2 off
+    rng = np.random.RandomState(0)
+    centres = np.array([[-100.0, 400.0, 50.0], [500.0, 400.0, 50.0]])
+    X = np.vstack([rng.normal(c, 1.0, size=(3000, 3)) for c in centres])
+    X = X.astype(np.float32)
+    start = {
+        "means_init": centres + 0.5,
+        "weights_init": np.array([0.4, 0.6]),
+    }
+    settings = dict(n_components=2, covariance_type=covariance_type, max_iter=5)
+    settings.update(tol=0.0, **start)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        reference = SklearnGaussianMixture(**settings).fit(X.astype(np.float64))
+        ours = GaussianMixture(**settings).fit(X)
+        theirs = SklearnGaussianMixture(**settings).fit(X)
+    assert ours.covariances_.dtype == np.float32
+    for name in ("weights_", "means_", "covariances_"):
+        truth = getattr(reference, name)
+        our_error = np.max(np.abs(getattr(ours, name) - truth) / np.abs(truth))
+        their_error = np.max(np.abs(getattr(theirs, name) - truth) / np.abs(truth))
+        assert our_error <= max(their_error, 1e-6), name
