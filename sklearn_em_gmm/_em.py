@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._kernels import blas_threads, select_kernel
+from ._kernels import blas_threads, log_density_bound, select_kernel
 from ._stats import SufficientStatistics
 
 # Rows per block are chosen so a block's (rows x max(n_components, n_features))
@@ -22,6 +22,12 @@ _MIN_BLOCK_ROWS = 256
 # exp out of its slow subnormal range: exp(-700) ~ 1e-304 is normal. (float32 exp
 # has no slow range; its terms below exp(-80) ~ 2e-35 count as floored.)
 _LOG_NEGLIGIBLE = {np.dtype(np.float64): -700.0, np.dtype(np.float32): -80.0}
+# Log-densities shifted by a bound rather than by each row's largest term: a row whose
+# terms sum to less than exp(-40) is shifted by its own largest term instead, so that
+# floored or underflowed terms stay negligible beside it. A pass where more than
+# this fraction of rows needs that goes back to the rows' own shifts.
+_LOG_MIN_ROW_SUM = -40.0
+_MAX_OWN_SHIFT_FRACTION = 0.125
 
 
 class MixtureParameters(NamedTuple):
@@ -81,7 +87,8 @@ def exponentiate_log_prob(log_prob):
     log_prob : ndarray of shape (n_components, n_rows)
         ``log w_k + log N(x | mu_k, Sigma_k)``; on return ``exp(log_prob - m)`` for
         each row's largest term ``m``, which the responsibilities are once divided
-        by ``row_sum``.
+        by ``row_sum``. Terms are floored at ``exp(_LOG_NEGLIGIBLE)`` in float64; in
+        float32 only in rows that sum to zero or NaN.
 
     Returns
     -------
@@ -121,6 +128,49 @@ def exponentiate_log_prob(log_prob):
         infinite_max = row_max[~finite]
         log_norm[~finite] = np.where(np.isnan(infinite_max), -np.inf, infinite_max)
     return log_norm, row_sum
+
+
+def exponentiate_below_bound(log_prob, out):
+    """:func:`exponentiate_log_prob` for log-densities already shifted below 0.
+
+    The shift is a bound common to all rows (see ``log_density_bound``), which spares
+    the pass finding each row's largest term and the pass subtracting it.
+
+    Parameters
+    ----------
+    log_prob : ndarray of shape (n_components, n_rows)
+        Weighted log-densities minus their bound; left as they are.
+    out : ndarray of shape (n_components, n_rows)
+        Receives the unnormalised responsibilities.
+
+    Returns
+    -------
+    log_norm : ndarray of shape (n_rows,)
+        ``log p(x)`` minus the bound.
+    row_sum : ndarray of shape (n_rows,)
+        Sum over components of the terms in ``out``.
+    n_own_shift : int
+        Rows whose terms sum to less than ``exp(_LOG_MIN_ROW_SUM)``, computed by
+        :func:`exponentiate_log_prob` instead.
+    """
+    if log_prob.dtype == np.float64:
+        # as in exponentiate_log_prob: no slow subnormal results
+        floor = np.full(log_prob.shape[1], _LOG_NEGLIGIBLE[log_prob.dtype])
+        np.fmax(log_prob, floor, out=out)
+        np.exp(out, out=out)
+    else:
+        np.exp(log_prob, out=out)
+    row_sum = np.add.reduce(out, axis=0)
+    own_shift = ~(row_sum >= math.exp(_LOG_MIN_ROW_SUM))
+    n_own_shift = int(np.count_nonzero(own_shift))
+    if n_own_shift:
+        row_sum[own_shift] = 1.0  # replaced below; keeps log quiet
+    log_norm = np.log(row_sum)
+    if n_own_shift:
+        terms = log_prob[:, own_shift]
+        log_norm[own_shift], row_sum[own_shift] = exponentiate_log_prob(terms)
+        out[:, own_shift] = terms
+    return log_norm, row_sum, n_own_shift
 
 
 def normalize_log_prob(log_prob):
@@ -207,14 +257,24 @@ def expectation(X, sample_weight, params, model, reference):
     n_samples = X.shape[0]
     n_components = len(params.weights)
     kernel = select_kernel(model, params, reference, X.dtype)
-    coefficients = kernel.coefficients(params)
+    log_bound = log_density_bound(model, params)
+    coefficients = kernel.coefficients(params, log_bound)
+    # one component: its own shift makes every responsibility exactly 1, as in sklearn
+    shared_shift = n_components > 1
     log_likelihood = 0.0
+    floor_weight = 0.0
     moments = None
     with blas_threads(kernel, n_samples):
         for rows in row_blocks(n_samples, max(kernel.width, n_components)):
             block = kernel.expand(X[rows], coefficients)
-            resp = kernel.weighted_log_prob(block, coefficients)
-            log_norm, row_sum = exponentiate_log_prob(resp)
+            log_prob = kernel.weighted_log_prob(block, coefficients)
+            if shared_shift:
+                resp = np.empty_like(log_prob)
+                log_norm, row_sum, n_own = exponentiate_below_bound(log_prob, resp)
+                shared_shift = n_own <= _MAX_OWN_SHIFT_FRACTION * len(row_sum)
+            else:
+                resp = log_prob
+                log_norm, row_sum = exponentiate_log_prob(resp)
             if sample_weight is None:
                 log_likelihood += float(log_norm.sum())
                 row_scale = np.reciprocal(row_sum, out=row_sum)
@@ -222,6 +282,8 @@ def expectation(X, sample_weight, params, model, reference):
                 weights = sample_weight[rows]
                 log_likelihood += float(weights @ log_norm)
                 row_scale = np.divide(weights, row_sum, out=row_sum)
+            # what a component of floored terms alone would weigh
+            floor_weight += float(row_scale.sum())
             block_moments = kernel.moments(block, resp, row_scale)
             # blocks in float32 are summed in float64
             if moments is None:
@@ -230,18 +292,19 @@ def expectation(X, sample_weight, params, model, reference):
                 moments += block_moments
     total_weight = n_samples if sample_weight is None else sample_weight.sum()
     stats = kernel.statistics(moments, coefficients)
-    stats = _without_floor_weight(stats, _LOG_NEGLIGIBLE[resp.dtype])
-    return log_likelihood / total_weight, stats
+    floor_weight *= math.exp(_LOG_NEGLIGIBLE[resp.dtype])
+    stats = _without_floor_weight(stats, floor_weight)
+    return log_likelihood / total_weight + log_bound, stats
 
 
-def _without_floor_weight(stats, log_floor):
-    """``stats`` with the components that hold only floored responsibilities empty.
+def _without_floor_weight(stats, floor_weight):
+    """``stats`` with the components whose responsibilities are all below the floor.
 
-    Their moments are rounding noise of ``exp(log_floor)``-weighted rows; like
-    sklearn, whose responsibilities underflow to zero there, such a component is
-    empty.
+    ``floor_weight`` is what a component would weigh with every term at the floor
+    ``exp(_LOG_NEGLIGIBLE)``. Such a component's moments are rounding noise; like
+    sklearn, whose responsibilities underflow to zero there, it is empty.
     """
-    empty = stats.nk <= 2 * math.exp(log_floor) * stats.nk.sum()
+    empty = stats.nk <= 2 * floor_weight
     if not empty.any():
         return stats
     scatter = stats.scatter.copy()

@@ -1,7 +1,8 @@
 """Per-block kernels of the E-step: log-densities of every component, then moments.
 
 The kernels share one interface, used by the EM driver for each block of rows: the
-``coefficients`` of the current parameters, once per pass; ``expand`` the rows once;
+``coefficients`` of the current parameters, once per pass (the log-densities they
+give may be shifted down by a ``log_offset``); ``expand`` the rows once;
 ``weighted_log_prob`` of the expanded rows; ``moments`` of the expanded rows under
 the responsibilities, given unnormalised with a factor per row (additive over blocks
 with ``+``); and ``statistics`` of the summed moments.
@@ -199,14 +200,27 @@ def _floor_scatter(scatter, second, eps):
     )
 
 
-def _log_density_constants(model, params, n_features):
-    """``log w_k + log det U_k - d log(2 pi) / 2`` for each component."""
+def _log_density_constants(model, params, n_features, log_offset=0.0):
+    """``log w_k + log det U_k - d log(2 pi) / 2 - log_offset`` for each component."""
     with np.errstate(divide="ignore"):  # a zero initial weight is a valid -inf
         log_weights = np.log(params.weights.astype(np.float64))
     log_det = model.log_det_cholesky(
         params.precisions_cholesky.astype(np.float64), n_features
     )
-    return log_weights + log_det - 0.5 * n_features * math.log(2 * math.pi)
+    return (
+        log_weights + log_det - (0.5 * n_features * math.log(2 * math.pi) + log_offset)
+    )
+
+
+def log_density_bound(model, params):
+    """An upper bound of every weighted log-density: its largest constant.
+
+    ``log w_k + log N(x | mu_k, Sigma_k)`` is its constant minus half a squared
+    distance, so at most the constant; 0 when no constant is finite.
+    """
+    constants = _log_density_constants(model, params, params.means.shape[1])
+    finite = constants[np.isfinite(constants)]
+    return float(finite.max()) if len(finite) else 0.0
 
 
 @functools.cache
@@ -289,7 +303,7 @@ class QuadraticKernel:
             precision_means = precisions * centred_means
         return precisions, centred_means, precision_means
 
-    def coefficients(self, params):
+    def coefficients(self, params, log_offset=0.0):
         """``W`` of shape (n_components, width) with ``W @ phi`` the log-densities."""
         precisions, centred_means, precision_means = self._precisions_and_centred_means(
             params
@@ -303,7 +317,9 @@ class QuadraticKernel:
         else:
             quadratic = -0.5 * precisions
         constant = -0.5 * np.sum(centred_means * precision_means, axis=1)
-        constant += _log_density_constants(self.model, params, self.n_features)
+        constant += _log_density_constants(
+            self.model, params, self.n_features, log_offset
+        )
         weights = np.hstack([quadratic, precision_means, constant[:, np.newaxis]])
         return weights.astype(self.dtype)
 
@@ -373,10 +389,12 @@ class SharedPrecisionKernel:
         features[-1] = 1.0
         return centred, features
 
-    def coefficients(self, params):
+    def coefficients(self, params, log_offset=0.0):
         factor = params.precisions_cholesky.astype(np.float64)
         projected_means = (params.means.astype(np.float64) - self.reference) @ factor
-        constants = _log_density_constants(self.model, params, self.n_features)
+        constants = _log_density_constants(
+            self.model, params, self.n_features, log_offset
+        )
         constants -= 0.5 * np.sum(projected_means**2, axis=1)
         ones = np.ones((len(constants), 1))
         weights = np.hstack([projected_means, ones, constants[:, np.newaxis]])
@@ -442,8 +460,10 @@ class ComponentKernel:
         self.dtype = dtype
         self.width = n_components * (n_features + 1)
 
-    def coefficients(self, params):
-        constants = _log_density_constants(self.model, params, self.n_features)
+    def coefficients(self, params, log_offset=0.0):
+        constants = _log_density_constants(
+            self.model, params, self.n_features, log_offset
+        )
         return (
             params.means.astype(np.float64),
             np.ascontiguousarray(params.precisions_cholesky, dtype=self.dtype),
@@ -503,8 +523,9 @@ class AxisAlignedKernel:
 
     An expanded block holds ``delta = x - mu_k`` and ``delta**2`` for every
     component, each of shape (n_components, n_features, n_rows); the densities and
-    the moments are then batched matrix-vector products over components. Sums of
-    squares cancel nothing, so float32 data are computed in float32.
+    the moments are then batched matrix-vector products over components. As in
+    :class:`ComponentKernel`, the scatter cancels little, so float32 data are
+    computed in float32.
     """
 
     large_products = False
@@ -515,12 +536,14 @@ class AxisAlignedKernel:
         self.dtype = dtype
         self.width = 2 * n_components * n_features
 
-    def coefficients(self, params):
+    def coefficients(self, params, log_offset=0.0):
         n_components = len(params.weights)
         precisions = self.model.component_precisions(
             params.precisions_cholesky.astype(np.float64), n_components, self.n_features
         )
-        constants = _log_density_constants(self.model, params, self.n_features)
+        constants = _log_density_constants(
+            self.model, params, self.n_features, log_offset
+        )
         return (
             params.means.astype(self.dtype),
             # -P/2, as a (1, d) matrix per component
@@ -579,9 +602,9 @@ class SplitKernel:
         self.large_products = exact.large_products
         self._moment_shapes = None
 
-    def coefficients(self, params):
+    def coefficients(self, params, log_offset=0.0):
         return tuple(
-            kernel.coefficients(_components(params, subset))
+            kernel.coefficients(_components(params, subset), log_offset)
             for kernel, subset in zip(self.kernels, self.subsets, strict=True)
         )
 
@@ -601,8 +624,13 @@ class SplitKernel:
 
     def moments(self, block, resp, row_scale):
         """Both kernels' moments, flattened into one array (additive over blocks)."""
+        # each in its kernel's dtype: a float32 exact part beside a float64 fast one
         moments = [
-            kernel.moments(part, resp[subset], row_scale)
+            kernel.moments(
+                part,
+                resp[subset].astype(kernel.dtype, copy=False),
+                row_scale.astype(kernel.dtype, copy=False),
+            )
             for kernel, subset, part in zip(
                 self.kernels, self.subsets, block, strict=True
             )
