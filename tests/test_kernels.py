@@ -20,6 +20,7 @@ from sklearn_em_gmm._em import (
     component_argmax,
     data_mean,
     expectation,
+    exponentiate_below_bound,
     exponentiate_log_prob,
     maximization,
     normalize_log_prob,
@@ -435,6 +436,27 @@ def test_normalize_log_prob_rows_no_component_explains(dtype):
     expected[[0, 2], 3] = special.softmax(log_prob[[0, 2], 3].astype(float))
     expected[:, [1, 4]] = 1 / 3  # no component explains these: spread evenly
     np.testing.assert_allclose(resp, expected, rtol=1e-6, atol=1e-30)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_exponentiate_below_bound_matches_own_shifts(dtype):
+    rng = np.random.RandomState(0)
+    log_prob = -np.abs(rng.normal(scale=20.0, size=(4, 300)))
+    log_prob[:, :10] -= 200.0  # far below the bound: each row takes its own shift
+    log_prob[:, 10] = -np.inf
+    log_prob[1, 11] = np.nan
+    log_prob = log_prob.astype(dtype)
+    given = log_prob.copy()
+    terms = np.empty_like(log_prob)
+    log_norm, row_sum, n_own_shift = exponentiate_below_bound(log_prob, terms)
+    np.testing.assert_array_equal(log_prob, given)
+    # the float64 floor already turns the NaN term into a negligible one
+    assert n_own_shift == (11 if dtype == np.float64 else 12)
+    expected = log_prob.copy()
+    expected_norm = normalize_log_prob(expected)
+    rtol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(log_norm, expected_norm, rtol=rtol)
+    np.testing.assert_allclose(terms / row_sum, expected, rtol=rtol, atol=1e-30)
 
 
 def test_component_argmax_is_argmax_over_components():
