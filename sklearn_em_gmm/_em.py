@@ -18,16 +18,18 @@ from ._stats import SufficientStatistics
 # temporaries hold about this many floats: small enough for cache, large for BLAS.
 _BLOCK_ELEMENTS = 1 << 16
 _MIN_BLOCK_ROWS = 256
-# Each row's float64 terms are floored at this fraction of its largest, which keeps
-# exp out of its slow subnormal range: exp(-700) ~ 1e-304 is normal. (float32 exp
-# has no slow range; its terms below exp(-80) ~ 2e-35 count as floored.)
+# float64 terms are floored at this fraction of their shift (each row's largest term,
+# or the bound), which keeps exp out of its slow subnormal range: exp(-700) ~ 1e-304
+# is normal. (float32 exp has no slow range; its terms below exp(-80) ~ 2e-35 times
+# the row's largest count as floored.)
 _LOG_NEGLIGIBLE = {np.dtype(np.float64): -700.0, np.dtype(np.float32): -80.0}
 # Log-densities shifted by a bound rather than by each row's largest term: a row whose
 # terms sum to less than exp(-40) is shifted by its own largest term instead, so that
-# floored or underflowed terms stay negligible beside it. A pass where more than
-# this fraction of rows needs that goes back to the rows' own shifts.
+# floored or underflowed terms stay negligible beside it. Once a block has more than
+# this fraction of such rows, the pass's later blocks shift every row by its own.
 _LOG_MIN_ROW_SUM = -40.0
 _MAX_OWN_SHIFT_FRACTION = 0.125
+_MAX_FLOOR_SCALE = math.exp(-_LOG_MIN_ROW_SUM)
 
 
 class MixtureParameters(NamedTuple):
@@ -276,14 +278,17 @@ def expectation(X, sample_weight, params, model, reference):
                 resp = log_prob
                 log_norm, row_sum = exponentiate_log_prob(resp)
             if sample_weight is None:
-                log_likelihood += float(log_norm.sum())
+                log_likelihood += float(log_norm.sum(dtype=np.float64))
                 row_scale = np.reciprocal(row_sum, out=row_sum)
+                # a float64 term at its floor weighs exp(floor) / row_sum; beyond
+                # exp(-_LOG_MIN_ROW_SUM) only in rows no component explains
+                floor_scale = np.minimum(row_scale, _MAX_FLOOR_SCALE)
             else:
                 weights = sample_weight[rows]
                 log_likelihood += float(weights @ log_norm)
                 row_scale = np.divide(weights, row_sum, out=row_sum)
-            # what a component of floored terms alone would weigh
-            floor_weight += float(row_scale.sum())
+                floor_scale = np.minimum(row_scale, _MAX_FLOOR_SCALE * weights)
+            floor_weight += float(floor_scale.sum(dtype=np.float64))
             block_moments = kernel.moments(block, resp, row_scale)
             # blocks in float32 are summed in float64
             if moments is None:
@@ -292,6 +297,10 @@ def expectation(X, sample_weight, params, model, reference):
                 moments += block_moments
     total_weight = n_samples if sample_weight is None else sample_weight.sum()
     stats = kernel.statistics(moments, coefficients)
+    if resp.dtype == np.float32:
+        # unfloored: a term below exp(floor) times its row's largest weighs less
+        # than exp(floor) times the row's weight
+        floor_weight = total_weight
     floor_weight *= math.exp(_LOG_NEGLIGIBLE[resp.dtype])
     stats = _without_floor_weight(stats, floor_weight)
     return log_likelihood / total_weight + log_bound, stats
@@ -300,9 +309,10 @@ def expectation(X, sample_weight, params, model, reference):
 def _without_floor_weight(stats, floor_weight):
     """``stats`` with the components whose responsibilities are all below the floor.
 
-    ``floor_weight`` is what a component would weigh with every term at the floor
-    ``exp(_LOG_NEGLIGIBLE)``. Such a component's moments are rounding noise; like
-    sklearn, whose responsibilities underflow to zero there, it is empty.
+    ``floor_weight`` is what a component would weigh at most with every term at or
+    below the floor ``exp(_LOG_NEGLIGIBLE)``. Such a component's moments are
+    rounding noise; like sklearn, whose responsibilities underflow to zero there, it
+    is empty.
     """
     empty = stats.nk <= 2 * floor_weight
     if not empty.any():

@@ -304,7 +304,8 @@ class QuadraticKernel:
         return precisions, centred_means, precision_means
 
     def coefficients(self, params, log_offset=0.0):
-        """``W`` of shape (n_components, width) with ``W @ phi`` the log-densities."""
+        """``W`` (n_components, width): ``W @ phi`` are the log-densities less
+        ``log_offset``."""
         precisions, centred_means, precision_means = self._precisions_and_centred_means(
             params
         )
@@ -324,7 +325,7 @@ class QuadraticKernel:
         return weights.astype(self.dtype)
 
     def weighted_log_prob(self, phi, coefficients):
-        """``log w_k + log N(x | mu_k, Sigma_k)``, shape (n_components, n_rows)."""
+        """``log w_k + log N(x | mu_k, Sigma_k) - log_offset``, (n_components, rows)."""
         return coefficients @ phi
 
     def moments(self, phi, resp, row_scale):
@@ -624,17 +625,15 @@ class SplitKernel:
 
     def moments(self, block, resp, row_scale):
         """Both kernels' moments, flattened into one array (additive over blocks)."""
-        # each in its kernel's dtype: a float32 exact part beside a float64 fast one
-        moments = [
-            kernel.moments(
-                part,
-                resp[subset].astype(kernel.dtype, copy=False),
-                row_scale.astype(kernel.dtype, copy=False),
-            )
-            for kernel, subset, part in zip(
-                self.kernels, self.subsets, block, strict=True
-            )
-        ]
+        moments = []
+        for kernel, subset, part in zip(self.kernels, self.subsets, block, strict=True):
+            part_resp, part_scale = resp[subset], row_scale
+            if part_resp.dtype != kernel.dtype:
+                # a float32 part beside a float64 one: scaled in float64, where the
+                # factors of rows no component explains (~e^700) stay finite
+                part_resp = (part_resp * row_scale).astype(kernel.dtype)
+                part_scale = np.ones(len(row_scale), dtype=kernel.dtype)
+            moments.append(kernel.moments(part, part_resp, part_scale))
         self._moment_shapes = [m.shape for m in moments]
         return np.concatenate([m.ravel() for m in moments])
 

@@ -274,6 +274,56 @@ def test_statistics_of_chunks_merge_to_the_whole(full_scatter):
     np.testing.assert_allclose(merged.scatter, whole.scatter, rtol=1e-8)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("collapsed", [False, True], ids=["shared", "own"])
+@pytest.mark.parametrize("covariance_type", ["full", "diag"])
+def test_expectation_under_either_shift_matches_scipy(
+    covariance_type, collapsed, weighted
+):
+    # several blocks; with a component collapsed onto one row, its constant (the
+    # bound) sits far above every other row's terms, so the pass shifts each row
+    # by its own largest term instead
+    model, params = _random_parameters(covariance_type, n_features=2, seed=4)
+    rng = np.random.RandomState(5)
+    X = rng.normal(scale=3.0, size=(40000, 2))
+    if collapsed:
+        covariances = params.covariances.copy()
+        covariances[0] = 1e-40 * (np.eye(2) if covariance_type == "full" else 1.0)
+        params = params._replace(
+            means=np.vstack([X[:1], params.means[1:]]),
+            covariances=covariances,
+            precisions_cholesky=model.precisions_cholesky(covariances),
+        )
+    sample_weight = rng.uniform(0.0, 3.0, size=len(X)) if weighted else None
+    mean_log_likelihood, statistics = expectation(
+        X, sample_weight, params, model, X.mean(axis=0)
+    )
+    log_prob = np.column_stack(
+        [
+            np.log(params.weights[k])
+            + stats.multivariate_normal(
+                params.means[k],
+                _dense_covariance(covariance_type, params.covariances, k, 2),
+            ).logpdf(X)
+            for k in range(3)
+        ]
+    )
+    weights = np.ones(len(X)) if sample_weight is None else sample_weight
+    expected = np.average(special.logsumexp(log_prob, axis=1), weights=weights)
+    assert mean_log_likelihood == pytest.approx(expected, rel=1e-12)
+    weighted_resp = special.softmax(log_prob, axis=1) * weights[:, None]
+    np.testing.assert_allclose(statistics.nk, weighted_resp.sum(axis=0), rtol=1e-10)
+    expected_means = weighted_resp.T @ X / weighted_resp.sum(axis=0)[:, None]
+    np.testing.assert_allclose(statistics.means, expected_means, rtol=1e-9)
+
+
+def test_expectation_of_one_component_gives_responsibilities_of_exactly_one():
+    model, params = _random_parameters("full", n_components=1, n_features=3)
+    X = np.random.RandomState(6).normal(size=(5000, 3))
+    _, statistics = expectation(X, None, params, model, X.mean(axis=0))
+    assert statistics.nk[0] == len(X)
+
+
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_one_em_step_matches_sklearn(covariance_type):
     model, params = _random_parameters(covariance_type, seed=3)
@@ -455,7 +505,7 @@ def test_exponentiate_below_bound_matches_own_shifts(dtype):
     expected = log_prob.copy()
     expected_norm = normalize_log_prob(expected)
     rtol = 1e-5 if dtype == np.float32 else 1e-13
-    np.testing.assert_allclose(log_norm, expected_norm, rtol=rtol)
+    np.testing.assert_allclose(log_norm, expected_norm, rtol=rtol, atol=rtol)
     np.testing.assert_allclose(terms / row_sum, expected, rtol=rtol, atol=1e-30)
 
 
