@@ -1,5 +1,6 @@
 """The E-step, M-step and statistics against independent references."""
 
+import math
 import warnings
 
 import numpy as np
@@ -315,6 +316,27 @@ def test_expectation_under_either_shift_matches_scipy(
     np.testing.assert_allclose(statistics.nk, weighted_resp.sum(axis=0), rtol=1e-10)
     expected_means = weighted_resp.T @ X / weighted_resp.sum(axis=0)[:, None]
     np.testing.assert_allclose(statistics.means, expected_means, rtol=1e-9)
+
+
+def test_float32_expectation_empties_components_below_its_floor():
+    # unit-covariance components at squared distances 2 * 60 and 2 * 85 from rows
+    # packed at the origin: responsibilities ~e^-60 (kept) and ~e^-85, below the
+    # float32 floor e^-80 beside each row's largest term (emptied, as in sklearn,
+    # where such a component's mean and covariance are those of an empty one)
+    model = get_covariance_model("diag")
+    means = np.array([[0.0, 0.0], [math.sqrt(120.0), 0.0], [math.sqrt(170.0), 0.0]])
+    covariances = np.ones((3, 2))
+    params = MixtureParameters(
+        np.full(3, 1 / 3), means, covariances, model.precisions_cholesky(covariances)
+    )
+    params = MixtureParameters(*(a.astype(np.float32) for a in params))
+    X = np.random.RandomState(7).normal(scale=0.01, size=(2000, 2))
+    X = X.astype(np.float32)
+    _, statistics = expectation(X, None, params, model, np.zeros(2))
+    assert statistics.nk[0] == pytest.approx(2000.0, rel=1e-6)
+    assert statistics.nk[1] == pytest.approx(2000 * math.exp(-60.0), rel=0.1, abs=0.0)
+    assert statistics.nk[2] == 0.0
+    np.testing.assert_array_equal(statistics.means[2], 0.0)
 
 
 def test_expectation_of_one_component_gives_responsibilities_of_exactly_one():
