@@ -102,21 +102,26 @@ def _dense_covariance(covariance_type, covariances, k, n_features):
     }[covariance_type]()
 
 
+def _scipy_weighted_log_prob(covariance_type, params, X):
+    """``log w_k + log N(x | mu_k, Sigma_k)`` by scipy, shape (n_rows, n_components)."""
+    return np.column_stack(
+        [
+            np.log(params.weights[k])
+            + stats.multivariate_normal(
+                params.means[k],
+                _dense_covariance(covariance_type, params.covariances, k, X.shape[1]),
+            ).logpdf(X)
+            for k in range(len(params.weights))
+        ]
+    )
+
+
 @pytest.mark.parametrize(("covariance_type", "kernel_name"), KERNEL_CASES)
 def test_log_prob_matches_scipy(covariance_type, kernel_name):
     model, params = _random_parameters(covariance_type)
     X = np.random.RandomState(1).normal(scale=3.0, size=(50, 4)) + 1e6
     params = params._replace(means=params.means + 1e6)
-    expected = np.column_stack(
-        [
-            np.log(params.weights[k])
-            + stats.multivariate_normal(
-                params.means[k],
-                _dense_covariance(covariance_type, params.covariances, k, 4),
-            ).logpdf(X)
-            for k in range(3)
-        ]
-    )
+    expected = _scipy_weighted_log_prob(covariance_type, params, X)
     kernel = _kernel(kernel_name, model, 4, 3, X.mean(axis=0))
     # component-major: one row per component
     coefficients = kernel.coefficients(params)
@@ -299,16 +304,7 @@ def test_expectation_under_either_shift_matches_scipy(
     mean_log_likelihood, statistics = expectation(
         X, sample_weight, params, model, X.mean(axis=0)
     )
-    log_prob = np.column_stack(
-        [
-            np.log(params.weights[k])
-            + stats.multivariate_normal(
-                params.means[k],
-                _dense_covariance(covariance_type, params.covariances, k, 2),
-            ).logpdf(X)
-            for k in range(3)
-        ]
-    )
+    log_prob = _scipy_weighted_log_prob(covariance_type, params, X)
     weights = np.ones(len(X)) if sample_weight is None else sample_weight
     expected = np.average(special.logsumexp(log_prob, axis=1), weights=weights)
     assert mean_log_likelihood == pytest.approx(expected, rel=1e-12)
