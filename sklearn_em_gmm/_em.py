@@ -196,14 +196,19 @@ def normalize_log_prob(log_prob):
 def component_argmax(log_prob):
     """``log_prob.argmax(axis=0)`` for shape (n_components, n_rows), faster.
 
-    numpy's argmax along the short leading axis is several times slower than one
-    comparison per component against the rows' maxima.
+    numpy's argmax along the short leading axis is several times slower. Here each
+    row's maxima are ranked ``n_components - k`` in small integers, so the first
+    maximum is the largest rank: three passes over the block, the last two in bytes.
     """
+    n_components = len(log_prob)
     row_max = np.max(log_prob, axis=0)
-    labels = np.empty(log_prob.shape[1], dtype=np.intp)
-    # last to first, so that the first of equal maxima wins, as in argmax
-    for k in range(len(log_prob) - 1, -1, -1):
-        np.copyto(labels, k, where=log_prob[k] == row_max)
+    is_max = log_prob == row_max
+    rank_dtype = np.min_scalar_type(n_components)
+    ranks = (
+        is_max.view(np.uint8) if rank_dtype == np.uint8 else is_max.astype(rank_dtype)
+    )
+    ranks *= np.arange(n_components, 0, -1, dtype=rank_dtype)[:, np.newaxis]
+    labels = np.subtract(n_components, ranks.max(axis=0), dtype=np.intp)
     nan_rows = np.isnan(row_max)
     if nan_rows.any():
         labels[nan_rows] = log_prob[:, nan_rows].argmax(axis=0)

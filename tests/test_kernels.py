@@ -527,13 +527,16 @@ def test_exponentiate_below_bound_matches_own_shifts(dtype):
     np.testing.assert_allclose(terms / row_sum, expected, rtol=rtol, atol=1e-30)
 
 
-def test_component_argmax_is_argmax_over_components():
+@pytest.mark.parametrize("n_components", [1, 5, 300])  # 300: ranks beyond a byte
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_component_argmax_is_argmax_over_components(n_components, dtype):
     rng = np.random.RandomState(0)
-    log_prob = rng.randint(-3, 3, size=(5, 200)).astype(float)  # many ties
+    log_prob = rng.randint(-3, 3, size=(n_components, 200)).astype(dtype)  # ties
     log_prob[:, 10] = -np.inf
-    log_prob[2, 11] = np.nan
-    log_prob[[1, 4], 12] = np.nan
-    log_prob[3, 13] = np.inf
+    log_prob[-1, 11] = np.nan
+    log_prob[[0, -1], 12] = np.nan
+    log_prob[-1, 13] = np.inf
+    log_prob[:, 14] = np.inf
     np.testing.assert_array_equal(component_argmax(log_prob), log_prob.argmax(axis=0))
 
 
