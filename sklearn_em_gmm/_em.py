@@ -14,9 +14,10 @@ import numpy as np
 from ._kernels import blas_threads, log_density_bound, select_kernel
 from ._stats import SufficientStatistics
 
-# Rows per block are chosen so a block's (rows x max(n_components, n_features))
-# temporaries hold about this many floats: small enough for cache, large for BLAS.
-_BLOCK_ELEMENTS = 1 << 16
+# Rows per block are chosen so that a block's temporaries hold about this many floats
+# (2 MiB in float64): small enough to stay in cache, large enough for BLAS and to
+# spread the cost of each numpy call over many rows.
+_BLOCK_ELEMENTS = 1 << 18
 _MIN_BLOCK_ROWS = 256
 # float64 terms are floored at this fraction of their shift (each row's largest term,
 # or the bound), which keeps exp out of its slow subnormal range: exp(-700) ~ 1e-304
@@ -53,7 +54,10 @@ class EMResult:
 
 
 def row_blocks(n_samples, row_width):
-    """Consecutive slices covering ``range(n_samples)``, sized for ``row_width``."""
+    """Consecutive slices covering ``range(n_samples)``, sized for ``row_width``.
+
+    ``row_width`` counts the floats of temporaries per row.
+    """
     block_rows = max(_MIN_BLOCK_ROWS, _BLOCK_ELEMENTS // max(row_width, 1))
     for start in range(0, n_samples, block_rows):
         yield slice(start, min(start + block_rows, n_samples))
@@ -215,6 +219,12 @@ def component_argmax(log_prob):
     return labels
 
 
+def _kernel_row_width(kernel, n_components):
+    """Floats per row of a kernel's block: its expanded rows, then the log-densities
+    and the two or so (n_components, rows) temporaries of the log-sum-exp."""
+    return kernel.width + 3 * n_components
+
+
 def map_log_prob_blocks(X, params, model, block_function, out):
     """Fill ``out[rows]`` with ``block_function`` of the rows' weighted log-densities.
 
@@ -224,7 +234,7 @@ def map_log_prob_blocks(X, params, model, block_function, out):
     kernel = select_kernel(model, params, params.weights @ params.means, X.dtype)
     coefficients = kernel.coefficients(params)
     with blas_threads(kernel, X.shape[0]):
-        for rows in row_blocks(X.shape[0], max(kernel.width, n_components)):
+        for rows in row_blocks(X.shape[0], _kernel_row_width(kernel, n_components)):
             block = kernel.expand(X[rows], coefficients)
             log_prob = kernel.weighted_log_prob(block, coefficients)
             out[rows] = block_function(log_prob)
@@ -272,7 +282,7 @@ def expectation(X, sample_weight, params, model, reference):
     floor_weight = 0.0
     moments = None
     with blas_threads(kernel, n_samples):
-        for rows in row_blocks(n_samples, max(kernel.width, n_components)):
+        for rows in row_blocks(n_samples, _kernel_row_width(kernel, n_components)):
             block = kernel.expand(X[rows], coefficients)
             log_prob = kernel.weighted_log_prob(block, coefficients)
             if shared_shift:
