@@ -51,12 +51,24 @@ _MAX_QUADRATIC_WIDTH = 600
 # costing at most 6 of 16 digits (variances to ~D eps = 2e-10 relative, log-densities
 # to ~4 D eps = 1e-9 absolute), well inside the 1e-8 of sklearn parity.
 _MAX_CANCELLATION = 1e6
-# The same for float32 arithmetic: D eps32 ~ 1e-4, the rounding of sklearn's own
-# float32 moments about the origin on data a few deviations from it. (At D ~ 1e5,
-# two tight clusters came out with variances 1e-2 off, sklearn's 1e-4.)
+# The same for float32 arithmetic, for the cancellation in the scatter (per feature
+# for diagonal covariances): variances to ~1e-4 relative, below the rounding of
+# sklearn's own float32 moments about the origin on data a few deviations from it.
+# (At D ~ 1e5, two tight clusters came out with variances 1e-2 off.)
 _MAX_CANCELLATION_FLOAT32 = 1e3
+# Largest fraction of the components the exact kernel takes over from a float32 fast
+# kernel, to keep the fast kernel in float32.
+_MAX_FLOAT32_EXACT_FRACTION = 0.125
+# float32 moments are summed over rows of about this many floats, at least 256
+# rows (fewer rows cost more matrix products than they save rounding), then in
+# float64.
+_FLOAT32_SUM_ELEMENTS = 1 << 16
+_MIN_FLOAT32_SUM_ROWS = 256
 # Features from which quadratic features are built row by row (diag, spherical).
 _ROW_MAJOR_FEATURES = 64
+# Features from which the exact diag/spherical kernel subtracts the means from rows
+# as they lie in X (measured faster from d = 32; transposed below).
+_ROW_MAJOR_DELTAS = 32
 # Floats in one pass's expanded rows above which BLAS threads are worth limiting.
 _LARGE_PASS = 1 << 18
 
@@ -96,10 +108,19 @@ def select_kernel(model, params, reference, data_dtype=None):
     distances = _mean_distances(model, params, reference)
     near = distances <= _MAX_CANCELLATION
     # float32 data are computed in float32 where that loses no more than sklearn's
-    # float32 arithmetic; float64 otherwise
+    # float32 arithmetic; float64 otherwise. A few components beyond that (small
+    # ones collapsing onto a few rows) cost less in the exact float32 kernel than
+    # every component in float64.
     fast_dtype = np.float64
-    if dtype == np.float32 and np.all(distances[near] <= _MAX_CANCELLATION_FLOAT32):
-        fast_dtype = np.float32
+    if dtype == np.float32:
+        unsafe = near & ~_float32_safe(model, params, reference, distances)
+        n_unsafe = int(np.count_nonzero(unsafe))
+        if n_unsafe == 0 or (
+            not model.pooled_scatter
+            and n_unsafe <= n_components * _MAX_FLOAT32_EXACT_FRACTION
+        ):
+            near &= ~unsafe
+            fast_dtype = np.float32
     exact_dtype = dtype
     if model.pooled_scatter:
         if near.all():
@@ -127,6 +148,34 @@ def _max_quadratic_width(n_components):
     and wins for k = 16).
     """
     return min(_MAX_QUADRATIC_WIDTH, 40 * n_components)
+
+
+def _float32_safe(model, params, reference, distances):
+    """Which components a float32 fast kernel serves with no more loss than
+    sklearn's float32 arithmetic; ``distances`` are their ``D``.
+
+    Their rounding grows with each component's distance from the reference, in two
+    places. The scatter cancels the square of the mean: along ``D`` for full
+    covariances, per feature for diagonal ones (``mu~_j**2 P_jj``), and over all
+    features for spherical ones (``D / d``); each stays within
+    ``_MAX_CANCELLATION_FLOAT32``. The log-densities round to a few ``D eps``, as
+    sklearn's float32 expansion about the origin rounds to a few ``D0 eps`` with
+    ``D0 = mu.T P mu``: ``D`` stays within the same limit or within ``2 D0``.
+    """
+    n_components, n_features = params.means.shape
+    if model.full_scatter:
+        cancellation = distances
+    elif model.isotropic:
+        cancellation = distances / n_features
+    else:
+        precisions = model.component_precisions(
+            params.precisions_cholesky.astype(np.float64), n_components, n_features
+        )
+        centred_means = params.means.astype(np.float64) - reference
+        cancellation = np.max(centred_means**2 * precisions, axis=1)
+    origin_distances = _mean_distances(model, params, np.zeros(n_features))
+    rounding_limit = np.maximum(_MAX_CANCELLATION_FLOAT32, 2 * origin_distances)
+    return (cancellation <= _MAX_CANCELLATION_FLOAT32) & (distances <= rounding_limit)
 
 
 def _mean_distances(model, params, reference):
@@ -221,6 +270,24 @@ def log_density_bound(model, params):
     constants = _log_density_constants(model, params, params.means.shape[1])
     finite = constants[np.isfinite(constants)]
     return float(finite.max()) if len(finite) else 0.0
+
+
+def _sum_of_row_products(left, right):
+    """``left @ right.T``: sums over rows (the trailing axis) of their products.
+
+    float32 sums run over chunks of rows, then in float64: a sum's rounding grows
+    with its rows, and the fast kernels' moments cancel up to
+    ``_MAX_CANCELLATION_FLOAT32`` times (measured at d = 64, per-feature
+    cancellation up to ~400: variances 3e-4 off over 1859 rows, 5e-5 over 508).
+    """
+    if left.dtype == np.float64:
+        return left @ right.T
+    chunk = max(_MIN_FLOAT32_SUM_ROWS, _FLOAT32_SUM_ELEMENTS // len(right))
+    total = np.zeros((len(left), len(right)))
+    for start in range(0, left.shape[1], chunk):
+        rows = slice(start, start + chunk)
+        total += left[:, rows] @ right[:, rows].T
+    return total
 
 
 @functools.cache
@@ -326,6 +393,12 @@ class QuadraticKernel:
 
     def weighted_log_prob(self, phi, coefficients):
         """``log w_k + log N(x | mu_k, Sigma_k) - log_offset``, (n_components, rows)."""
+        if self.dtype == np.float32 and not phi.flags.c_contiguous:
+            # OpenBLAS's float32 product with few components runs at half speed
+            # on phi built row by row; taking it as (rows, k) and transposing
+            # that does not (measured at d = 128, k = 3 and 16; float64 gains
+            # nothing)
+            return np.ascontiguousarray((phi.T @ coefficients.T).T)
         return coefficients @ phi
 
     def moments(self, phi, resp, row_scale):
@@ -338,7 +411,7 @@ class QuadraticKernel:
             phi *= row_scale
         else:
             resp *= row_scale
-        return resp @ phi.T
+        return _sum_of_row_products(resp, phi)
 
     def statistics(self, moments, coefficients):
         """Sufficient statistics (centred) from moments summed over all rows."""
@@ -408,9 +481,9 @@ class SharedPrecisionKernel:
         """Rows ``k``: ``[sum r_k x~, nk]``; then ``[sum w x~ x~.T, sum w x~]``."""
         centred = block[0]
         resp *= row_scale
-        first = resp @ centred.T
+        first = _sum_of_row_products(resp, centred)
         row_weights = resp.sum(axis=0)
-        second = (centred[:-1] * row_weights) @ centred.T
+        second = _sum_of_row_products(centred[:-1] * row_weights, centred)
         return np.vstack([first, second])
 
     def statistics(self, moments, coefficients):
@@ -523,10 +596,11 @@ class AxisAlignedKernel:
     """Exact log-densities and moments for diagonal and spherical covariances.
 
     An expanded block holds ``delta = x - mu_k`` and ``delta**2`` for every
-    component, each of shape (n_components, n_features, n_rows); the densities and
-    the moments are then batched matrix-vector products over components. As in
-    :class:`ComponentKernel`, the scatter cancels little, so float32 data are
-    computed in float32.
+    component, each of shape (n_components, n_features, n_rows), or (n_components,
+    n_rows, n_features) where rows are long enough to be subtracted as they lie in
+    X, which spares transposing them; the densities and the moments are then
+    batched matrix-vector products over components. As in :class:`ComponentKernel`,
+    the scatter cancels little, so float32 data are computed in float32.
     """
 
     large_products = False
@@ -536,6 +610,7 @@ class AxisAlignedKernel:
         self.n_features = n_features
         self.dtype = dtype
         self.width = 2 * n_components * n_features
+        self._row_major = n_features >= _ROW_MAJOR_DELTAS
 
     def coefficients(self, params, log_offset=0.0):
         n_components = len(params.weights)
@@ -547,21 +622,27 @@ class AxisAlignedKernel:
         )
         return (
             params.means.astype(self.dtype),
-            # -P/2, as a (1, d) matrix per component
-            (-0.5 * precisions[:, np.newaxis, :]).astype(self.dtype),
+            # -P/2, as a (d, 1) matrix per component
+            (-0.5 * precisions[:, :, np.newaxis]).astype(self.dtype),
             constants[:, np.newaxis].astype(self.dtype),
         )
 
     def expand(self, X, coefficients):
         means = coefficients[0]
-        rows = _centred_columns(X, None, self.dtype)
-        deltas = rows[np.newaxis] - means[:, :, np.newaxis]
+        if self._row_major:
+            deltas = X.astype(self.dtype, copy=False)[np.newaxis] - means[:, None, :]
+        else:
+            rows = _centred_columns(X, None, self.dtype)
+            deltas = rows[np.newaxis] - means[:, :, np.newaxis]
         return deltas, np.square(deltas)
 
     def weighted_log_prob(self, block, coefficients):
         _, half_precisions, constants = coefficients
         # -(x - mu).T P (x - mu) / 2 = sum_j (-P_jj / 2) delta_j**2
-        log_prob = np.matmul(half_precisions, block[1])[:, 0, :]
+        if self._row_major:
+            log_prob = np.matmul(block[1], half_precisions)[:, :, 0]
+        else:
+            log_prob = np.matmul(half_precisions.transpose(0, 2, 1), block[1])[:, 0, :]
         log_prob += constants
         return log_prob
 
@@ -569,9 +650,14 @@ class AxisAlignedKernel:
         """Per component: weight sum, ``sum r delta`` and ``sum r delta**2``."""
         deltas, squares = block
         weighted_resp = np.multiply(resp, row_scale, out=resp)
-        resp = weighted_resp[:, :, np.newaxis]
-        first = np.matmul(deltas, resp)[:, :, 0]
-        second = np.matmul(squares, resp)[:, :, 0]
+        if self._row_major:
+            resp = weighted_resp[:, np.newaxis, :]
+            first = np.matmul(resp, deltas)[:, 0, :]
+            second = np.matmul(resp, squares)[:, 0, :]
+        else:
+            resp = weighted_resp[:, :, np.newaxis]
+            first = np.matmul(deltas, resp)[:, :, 0]
+            second = np.matmul(squares, resp)[:, :, 0]
         nk = weighted_resp.sum(axis=1)
         return np.hstack([nk[:, np.newaxis], first, second])
 
