@@ -15,8 +15,8 @@ from ._kernels import blas_threads, log_density_bound, select_kernel
 from ._stats import SufficientStatistics
 
 # Rows per block are chosen so that a block's temporaries hold about this many floats
-# (2 MiB in float64): small enough to stay in cache, large enough for BLAS and to
-# spread the cost of each numpy call over many rows.
+# (2 MiB in float64): measured fastest over the benchmark's grid, between spreading
+# the cost of each numpy call over many rows and keeping the block in cache.
 _BLOCK_ELEMENTS = 1 << 18
 _MIN_BLOCK_ROWS = 256
 # float64 terms are floored at this fraction of their shift (each row's largest term,
@@ -202,7 +202,8 @@ def component_argmax(log_prob):
 
     numpy's argmax along the short leading axis is several times slower. Here each
     row's maxima are ranked ``n_components - k`` in small integers, so the first
-    maximum is the largest rank: three passes over the block, the last two in bytes.
+    maximum is the largest rank: two passes over the floats (the maxima, the
+    comparison), then the ranking and its maximum in bytes (uint16 past 255).
     """
     n_components = len(log_prob)
     row_max = np.max(log_prob, axis=0)

@@ -57,17 +57,17 @@ _MAX_CANCELLATION = 1e6
 # (At D ~ 1e5, two tight clusters came out with variances 1e-2 off.)
 _MAX_CANCELLATION_FLOAT32 = 1e3
 # Largest fraction of the components the exact kernel takes over from a float32 fast
-# kernel, to keep the fast kernel in float32.
+# kernel, to keep the fast kernel in float32 (none below 8 components).
 _MAX_FLOAT32_EXACT_FRACTION = 0.125
-# float32 moments are summed over rows of about this many floats, at least 256
-# rows (fewer rows cost more matrix products than they save rounding), then in
+# float32 moments are summed in chunks of rows holding about this many floats, at
+# least 256 rows (fewer cost more matrix products than they save rounding), then in
 # float64.
 _FLOAT32_SUM_ELEMENTS = 1 << 16
 _MIN_FLOAT32_SUM_ROWS = 256
 # Features from which quadratic features are built row by row (diag, spherical).
 _ROW_MAJOR_FEATURES = 64
 # Features from which the exact diag/spherical kernel subtracts the means from rows
-# as they lie in X (measured faster from d = 32; transposed below).
+# as they lie in X (measured faster from d = 32); below, X is transposed first.
 _ROW_MAJOR_DELTAS = 32
 # Floats in one pass's expanded rows above which BLAS threads are worth limiting.
 _LARGE_PASS = 1 << 18
@@ -159,13 +159,14 @@ def _float32_safe(model, params, reference, distances):
     covariances, per feature for diagonal ones (``mu~_j**2 P_jj``), and over all
     features for spherical ones (``D / d``); each stays within
     ``_MAX_CANCELLATION_FLOAT32``. The log-densities round to a few ``D eps``, as
-    sklearn's float32 expansion about the origin rounds to a few ``D0 eps`` with
-    ``D0 = mu.T P mu``: ``D`` stays within the same limit or within ``2 D0``.
+    sklearn's float32 diag/spherical expansion about the origin rounds to a few
+    ``D0 eps`` with ``D0 = mu.T P mu``: ``D`` stays within the same limit or within
+    ``2 D0`` (for full and tied, the first limit already holds ``D`` within it).
     """
     n_components, n_features = params.means.shape
     if model.full_scatter:
-        cancellation = distances
-    elif model.isotropic:
+        return distances <= _MAX_CANCELLATION_FLOAT32
+    if model.isotropic:
         cancellation = distances / n_features
     else:
         precisions = model.component_precisions(
