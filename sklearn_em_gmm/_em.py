@@ -85,6 +85,21 @@ def data_mean(X, sample_weight):
     return total / (X.shape[0] if sample_weight is None else sample_weight.sum())
 
 
+def _exp_above_floor(log_prob, out):
+    """``exp(log_prob)`` into ``out``, float64 terms floored at ``exp(-700)``.
+
+    float64 exp is 30 times slower where its result is subnormal; what is cut off
+    weighs less than 1e-300 beside the shift. (A floor per row is a faster fmax than
+    a scalar floor.) float32 exp has no slow range and is not floored.
+    """
+    if log_prob.dtype == np.float64:
+        floor = np.full(log_prob.shape[1], _LOG_NEGLIGIBLE[log_prob.dtype])
+        np.fmax(log_prob, floor, out=out)
+        np.exp(out, out=out)
+    else:
+        np.exp(log_prob, out=out)
+
+
 def exponentiate_log_prob(log_prob):
     """Turn weighted log-densities into unnormalised responsibilities, in place.
 
@@ -109,22 +124,15 @@ def exponentiate_log_prob(log_prob):
     all_finite = finite.all()
     shift = row_max if all_finite else np.where(finite, row_max, 0.0)
     log_prob -= shift
-    log_floor = _LOG_NEGLIGIBLE[log_prob.dtype]
-    floored = log_prob.dtype == np.float64
-    if floored:
-        # float64 exp is 30 times slower where its result is subnormal; what is cut
-        # off here weighs less than 1e-300 beside the row's largest term. (A floor
-        # per row is a faster fmax than a scalar floor.)
-        floor = np.full(len(shift), log_floor, dtype=log_prob.dtype)
-        np.fmax(log_prob, floor, out=log_prob)
-    np.exp(log_prob, out=log_prob)
+    _exp_above_floor(log_prob, out=log_prob)
     row_sum = np.add.reduce(log_prob, axis=0)
-    if not floored:
+    if log_prob.dtype != np.float64:
         # the floor's work where it changes more than rounding: rows of zero or
         # NaN terms (no component explains them, or their densities overflowed)
         unexplained = ~(row_sum > 0)
         if unexplained.any():
-            terms = np.fmax(log_prob[:, unexplained], math.exp(log_floor))
+            floor = math.exp(_LOG_NEGLIGIBLE[log_prob.dtype])
+            terms = np.fmax(log_prob[:, unexplained], floor)
             log_prob[:, unexplained] = terms
             row_sum[unexplained] = np.add.reduce(terms, axis=0)
     log_norm = np.log(row_sum)
@@ -159,13 +167,7 @@ def exponentiate_below_bound(log_prob, out):
         Rows whose terms sum to less than ``exp(_LOG_MIN_ROW_SUM)``, computed by
         :func:`exponentiate_log_prob` instead.
     """
-    if log_prob.dtype == np.float64:
-        # as in exponentiate_log_prob: no slow subnormal results
-        floor = np.full(log_prob.shape[1], _LOG_NEGLIGIBLE[log_prob.dtype])
-        np.fmax(log_prob, floor, out=out)
-        np.exp(out, out=out)
-    else:
-        np.exp(log_prob, out=out)
+    _exp_above_floor(log_prob, out=out)
     row_sum = np.add.reduce(out, axis=0)
     own_shift = ~(row_sum >= math.exp(_LOG_MIN_ROW_SUM))
     n_own_shift = int(np.count_nonzero(own_shift))

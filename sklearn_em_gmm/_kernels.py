@@ -163,17 +163,13 @@ def _float32_safe(model, params, reference, distances):
     ``D0 eps`` with ``D0 = mu.T P mu``: ``D`` stays within the same limit or within
     ``2 D0`` (for full and tied, the first limit already holds ``D`` within it).
     """
-    n_components, n_features = params.means.shape
+    n_features = params.means.shape[1]
     if model.full_scatter:
         return distances <= _MAX_CANCELLATION_FLOAT32
     if model.isotropic:
         cancellation = distances / n_features
     else:
-        precisions = model.component_precisions(
-            params.precisions_cholesky.astype(np.float64), n_components, n_features
-        )
-        centred_means = params.means.astype(np.float64) - reference
-        cancellation = np.max(centred_means**2 * precisions, axis=1)
+        cancellation = np.max(_per_feature_distances(model, params, reference), axis=1)
     origin_distances = _mean_distances(model, params, np.zeros(n_features))
     rounding_limit = np.maximum(_MAX_CANCELLATION_FLOAT32, 2 * origin_distances)
     return (cancellation <= _MAX_CANCELLATION_FLOAT32) & (distances <= rounding_limit)
@@ -181,14 +177,27 @@ def _float32_safe(model, params, reference, distances):
 
 def _mean_distances(model, params, reference):
     """Squared Mahalanobis distance of each component's mean from ``reference``."""
+    if model.full_scatter:
+        centred_means, precisions = _centred_means_and_precisions(
+            model, params, reference
+        )
+        return np.einsum("ki,kij,kj->k", centred_means, precisions, centred_means)
+    return np.sum(_per_feature_distances(model, params, reference), axis=1)
+
+
+def _per_feature_distances(model, params, reference):
+    """``(mu_kj - c_j)**2 P_kj`` for axis-aligned models, shape (k, d)."""
+    centred_means, precisions = _centred_means_and_precisions(model, params, reference)
+    return centred_means**2 * precisions
+
+
+def _centred_means_and_precisions(model, params, reference):
+    """``mu - reference`` (k, d) and the precision matrices or diagonals, in float64."""
     n_components, n_features = params.means.shape
     precisions = model.component_precisions(
         params.precisions_cholesky.astype(np.float64), n_components, n_features
     )
-    centred_means = params.means.astype(np.float64) - reference
-    if model.full_scatter:
-        return np.einsum("ki,kij,kj->k", centred_means, precisions, centred_means)
-    return np.sum(centred_means**2 * precisions, axis=1)
+    return params.means.astype(np.float64) - reference, precisions
 
 
 def _centred_columns(X, reference, dtype, extra_rows=0):
@@ -359,12 +368,9 @@ class QuadraticKernel:
 
     def _precisions_and_centred_means(self, params):
         """Precision matrices (k, d, d), or their diagonals (k, d), and ``mu - c``."""
-        precisions = self.model.component_precisions(
-            params.precisions_cholesky.astype(np.float64),
-            len(params.weights),
-            self.n_features,
+        centred_means, precisions = _centred_means_and_precisions(
+            self.model, params, self.reference
         )
-        centred_means = params.means.astype(np.float64) - self.reference
         if self.model.full_scatter:
             precision_means = np.einsum("kij,kj->ki", precisions, centred_means)
         else:
@@ -631,7 +637,7 @@ class AxisAlignedKernel:
     def expand(self, X, coefficients):
         means = coefficients[0]
         if self._row_major:
-            deltas = X.astype(self.dtype, copy=False)[np.newaxis] - means[:, None, :]
+            deltas = X.astype(self.dtype, copy=False)[np.newaxis] - means[:, np.newaxis]
         else:
             rows = _centred_columns(X, None, self.dtype)
             deltas = rows[np.newaxis] - means[:, :, np.newaxis]
