@@ -626,6 +626,12 @@ def test_float32_arithmetic_only_near_the_reference(covariance_type):
     assert kernel.dtype == np.float64
 
 
+def _largest_relative_error(fitted, reference, name):
+    """Largest relative difference of attribute ``name`` from the reference fit's."""
+    truth = getattr(reference, name)
+    return np.max(np.abs(getattr(fitted, name) - truth) / np.abs(truth))
+
+
 def _spread_parameters(covariance_type, n_components, n_features, seed=0):
     """Unit-variance components with means uniform in [-10, 10]**d, in float32."""
     rng = np.random.RandomState(seed)
@@ -723,9 +729,8 @@ def test_float32_fit_of_spread_clusters_as_close_to_float64_as_sklearns(
         ("means_", 1e-5),
         ("covariances_", 0.0),
     ]:
-        truth = getattr(reference, name)
-        our_error = np.max(np.abs(getattr(ours, name) - truth) / np.abs(truth))
-        their_error = np.max(np.abs(getattr(theirs, name) - truth) / np.abs(truth))
+        our_error = _largest_relative_error(ours, reference, name)
+        their_error = _largest_relative_error(theirs, reference, name)
         assert our_error <= max(their_error, float32_scale), name
 
 
@@ -795,7 +800,6 @@ def test_float32_far_clusters_fit_as_closely_as_float64_arithmetic(covariance_ty
         theirs = SklearnGaussianMixture(**settings).fit(X)
     assert ours.covariances_.dtype == np.float32
     for name in ("weights_", "means_", "covariances_"):
-        truth = getattr(reference, name)
-        our_error = np.max(np.abs(getattr(ours, name) - truth) / np.abs(truth))
-        their_error = np.max(np.abs(getattr(theirs, name) - truth) / np.abs(truth))
+        our_error = _largest_relative_error(ours, reference, name)
+        their_error = _largest_relative_error(theirs, reference, name)
         assert our_error <= max(their_error, 1e-6), name
