@@ -11,7 +11,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._kernels import blas_threads, log_density_bound, select_kernel
+from ._kernels import blas_threads, centred_data, log_density_bound, select_kernel
 from ._stats import SufficientStatistics
 
 # Rows per block are chosen so that a block's temporaries hold about this many floats
@@ -256,7 +256,7 @@ def statistics_of_resp_blocks(X, resp_blocks, full_scatter):
     return total
 
 
-def expectation(X, sample_weight, params, model, reference):
+def expectation(X, sample_weight, params, model, reference, centred=None):
     """E-step: one pass giving the mean log-likelihood and the sufficient statistics.
 
     Parameters
@@ -267,6 +267,8 @@ def expectation(X, sample_weight, params, model, reference):
     model : CovarianceModel
     reference : ndarray of shape (n_features,)
         A point inside the data (its mean), on which the kernels centre the rows.
+    centred : ndarray of shape (n_features, n_samples) or None
+        ``centred_data(X, reference)``, the rows already centred, if kept.
 
     Returns
     -------
@@ -286,7 +288,8 @@ def expectation(X, sample_weight, params, model, reference):
     moments = None
     with blas_threads(kernel, n_samples):
         for rows in row_blocks(n_samples, _kernel_row_width(kernel, n_components)):
-            block = kernel.expand(X[rows], coefficients)
+            columns = None if centred is None else centred[:, rows]
+            block = kernel.expand(X[rows], coefficients, columns)
             log_prob = kernel.weighted_log_prob(block, coefficients)
             if shared_shift:
                 resp = np.empty_like(log_prob)
@@ -403,9 +406,12 @@ def run_em(
         return EMResult(params, -math.inf, [], 0, False)
     lower_bounds = []
     converged = False
+    centred = centred_data(X, reference)
     for n_iter in range(1, max_iter + 1):
         previous_lower_bound = lower_bound
-        lower_bound, stats = expectation(X, sample_weight, params, model, reference)
+        lower_bound, stats = expectation(
+            X, sample_weight, params, model, reference, centred
+        )
         params = maximization(stats, model, reg_covar, X.dtype, repair)
         lower_bounds.append(lower_bound)
         change = lower_bound - previous_lower_bound

@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from sklearn_em_gmm import GaussianMixture
+from sklearn_em_gmm import _kernels as kernels_module
 from sklearn_em_gmm._covariance import (
     canonical_models,
     covariance_type_names,
@@ -33,6 +34,7 @@ from sklearn_em_gmm._kernels import (
     SharedPrecisionKernel,
     SplitKernel,
     _sum_of_row_products,
+    centred_data,
     select_kernel,
 )
 from sklearn_em_gmm._stats import SufficientStatistics
@@ -139,6 +141,64 @@ def test_log_prob_matches_scipy(covariance_type, kernel_name, n_features):
     np.testing.assert_allclose(log_norm, special.logsumexp(expected, axis=1))
     np.testing.assert_allclose(resp, special.softmax(expected, axis=1), atol=1e-14)
     np.testing.assert_allclose(resp.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize(("covariance_type", "kernel_name"), KERNEL_CASES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernels_give_the_same_bits_from_the_fits_centred_copy(
+    covariance_type, kernel_name, dtype
+):
+    model, params = _random_parameters(covariance_type)
+    params = MixtureParameters(*(array.astype(dtype) for array in params))
+    X = (np.random.RandomState(1).normal(scale=3.0, size=(60, 4)) + 1e3).astype(dtype)
+    reference = data_mean(X, None)
+    centred = centred_data(X, reference)
+    assert centred.dtype == dtype and centred.flags.c_contiguous
+    np.testing.assert_array_equal(centred, (X - reference.astype(dtype)).T)
+    kernel = _kernel(kernel_name, model, 4, 3, reference)
+    if kernel_name in ("quadratic", "shared"):
+        kernel.dtype = dtype  # as select_kernel builds them for float32 data
+        kernel.reference = reference.astype(dtype).astype(np.float64)
+    coefficients = kernel.coefficients(params)
+    outcomes = []
+    for columns in (None, centred):
+        block = kernel.expand(X, coefficients, columns)
+        resp = kernel.weighted_log_prob(block, coefficients)
+        log_prob = resp.copy()
+        _, row_sum = exponentiate_log_prob(resp)
+        outcomes.append((log_prob, kernel.moments(block, resp, 1 / row_sum)))
+    for without, with_copy in zip(*outcomes, strict=True):
+        np.testing.assert_array_equal(with_copy, without)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_fit_from_the_centred_copy_is_the_fit_without_it(
+    covariance_type, dtype, monkeypatch
+):
+    # a far cluster: split passes (float64) and exact float32 ones as well
+    X = _blobs_with_a_far_cluster(covariance_type).astype(dtype)
+    X_before = X.copy()
+    fits = []
+    for budget in (kernels_module._MAX_CENTRED_DATA_BYTES, 0):
+        monkeypatch.setattr(kernels_module, "_MAX_CENTRED_DATA_BYTES", budget)
+        fits.append(
+            GaussianMixture(3, covariance_type=covariance_type, random_state=0).fit(X)
+        )
+    np.testing.assert_array_equal(X, X_before)
+    for name in ("weights_", "means_", "covariances_", "lower_bound_", "n_iter_"):
+        np.testing.assert_array_equal(getattr(fits[0], name), getattr(fits[1], name))
+
+
+def test_centred_copy_only_within_its_budget_and_below_row_major_features():
+    assert centred_data(np.ones((10, 8)), np.zeros(8)) is not None
+    wide = np.ones((10, kernels_module._ROW_MAJOR_FEATURES))
+    assert centred_data(wide, np.zeros(wide.shape[1])) is None
+    budget = kernels_module._MAX_CENTRED_DATA_BYTES
+    rows = budget // (8 * 8) + 1  # float64, 8 features: one row over the budget
+    X = np.broadcast_to(np.float64(1.0), (rows, 8))
+    assert centred_data(X, np.zeros(8)) is None
+    assert centred_data(X[:-1], np.zeros(8)) is not None
 
 
 @pytest.mark.parametrize(("covariance_type", "kernel_name"), KERNEL_CASES)
