@@ -256,7 +256,45 @@ def statistics_of_resp_blocks(X, resp_blocks, full_scatter):
     return total
 
 
-def expectation(X, sample_weight, params, model, reference, centred=None):
+@dataclass(frozen=True)
+class PreparedData:
+    """What the E-steps of a fit share, computed once from its data.
+
+    Attributes
+    ----------
+    reference : ndarray of shape (n_features,)
+        A point inside the data (its mean), on which the fast kernels centre the
+        rows: float64 holding a value of X's dtype, so that kernels of either dtype
+        centre on it exactly.
+    centred : ndarray of shape (n_features, n_samples) or None
+        ``(X - reference).T``, if kept (see ``centred_data``).
+    second_moment : ndarray of shape (n_features, n_features) or None
+        ``sum_n w_n (x_n - reference)(x_n - reference).T`` in float64, for a
+        shared covariance (see ``SharedPrecisionKernel``).
+    """
+
+    reference: np.ndarray
+    centred: np.ndarray | None
+    second_moment: np.ndarray | None
+
+
+def prepare_data(X, sample_weight, model, reference):
+    """:class:`PreparedData` of ``X`` for ``model``, centred on ``reference``."""
+    reference = np.asarray(reference, dtype=X.dtype).astype(np.float64)
+    second_moment = None
+    if model.pooled_scatter:
+        n_features = X.shape[1]
+        second_moment = np.zeros((n_features, n_features))
+        for rows in row_blocks(X.shape[0], 2 * n_features):
+            centred = X[rows] - reference  # in float64
+            weighted = centred
+            if sample_weight is not None:
+                weighted = centred * sample_weight[rows, np.newaxis]
+            second_moment += weighted.T @ centred
+    return PreparedData(reference, centred_data(X, reference), second_moment)
+
+
+def expectation(X, sample_weight, params, model, prepared):
     """E-step: one pass giving the mean log-likelihood and the sufficient statistics.
 
     Parameters
@@ -265,10 +303,8 @@ def expectation(X, sample_weight, params, model, reference, centred=None):
     sample_weight : ndarray of shape (n_samples,) or None
     params : MixtureParameters
     model : CovarianceModel
-    reference : ndarray of shape (n_features,)
-        A point inside the data (its mean), on which the kernels centre the rows.
-    centred : ndarray of shape (n_features, n_samples) or None
-        ``centred_data(X, reference)``, the rows already centred, if kept.
+    prepared : PreparedData
+        ``prepare_data(X, sample_weight, model, reference)``.
 
     Returns
     -------
@@ -278,7 +314,9 @@ def expectation(X, sample_weight, params, model, reference, centred=None):
     """
     n_samples = X.shape[0]
     n_components = len(params.weights)
-    kernel = select_kernel(model, params, reference, X.dtype)
+    kernel = select_kernel(
+        model, params, prepared.reference, X.dtype, prepared.second_moment
+    )
     log_bound = log_density_bound(model, params)
     coefficients = kernel.coefficients(params, log_bound)
     # one component: its own shift makes every responsibility exactly 1, as in sklearn
@@ -286,6 +324,7 @@ def expectation(X, sample_weight, params, model, reference, centred=None):
     log_likelihood = 0.0
     floor_weight = 0.0
     moments = None
+    centred = prepared.centred
     with blas_threads(kernel, n_samples):
         for rows in row_blocks(n_samples, _kernel_row_width(kernel, n_components)):
             columns = None if centred is None else centred[:, rows]
@@ -388,7 +427,7 @@ def run_em(
     params,
     model,
     *,
-    reference,
+    prepared,
     reg_covar,
     tol,
     max_iter,
@@ -398,6 +437,7 @@ def run_em(
 ):
     """Iterate E- and M-steps from ``params`` until the lower bound gains under ``tol``.
 
+    ``prepared`` is ``prepare_data(X, sample_weight, model, reference)``.
     ``lower_bound`` is the bound of ``params`` if known (warm start), else ``-inf``.
     The lower bound recorded at each iteration is the mean log-likelihood of the
     parameters that entered it, as in sklearn.
@@ -406,12 +446,9 @@ def run_em(
         return EMResult(params, -math.inf, [], 0, False)
     lower_bounds = []
     converged = False
-    centred = centred_data(X, reference)
     for n_iter in range(1, max_iter + 1):
         previous_lower_bound = lower_bound
-        lower_bound, stats = expectation(
-            X, sample_weight, params, model, reference, centred
-        )
+        lower_bound, stats = expectation(X, sample_weight, params, model, prepared)
         params = maximization(stats, model, reg_covar, X.dtype, repair)
         lower_bounds.append(lower_bound)
         change = lower_bound - previous_lower_bound

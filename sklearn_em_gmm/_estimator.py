@@ -17,6 +17,7 @@ from ._em import (
     data_mean,
     map_log_prob_blocks,
     normalize_log_prob,
+    prepare_data,
     run_em,
 )
 from ._init import initial_parameters
@@ -337,6 +338,7 @@ default='kmeans'
         if self.on_degenerate == "recover":
             variance = np.average((X - reference) ** 2, axis=0, weights=sample_weight)
             repair = DegenerateRepair(model, reference, variance, X.dtype)
+        prepared = prepare_data(X, sample_weight, model, reference)
         random_state = check_random_state(self.random_state)
         progress = ProgressPrinter(self.verbose, self.verbose_interval)
         best = None
@@ -362,7 +364,7 @@ default='kmeans'
                 sample_weight,
                 params,
                 model,
-                reference=reference,
+                prepared=prepared,
                 reg_covar=self.reg_covar,
                 tol=self.tol,
                 max_iter=self.max_iter,

@@ -96,7 +96,7 @@ def _thread_controller():
     return ThreadpoolController()
 
 
-def select_kernel(model, params, reference, data_dtype=None):
+def select_kernel(model, params, reference, data_dtype=None, second_moment=None):
     """The kernel for ``model`` and the current ``params``.
 
     Every kernel has a ``width``: the floats per row of an expanded block.
@@ -104,7 +104,9 @@ def select_kernel(model, params, reference, data_dtype=None):
     serve the components that lie near it, the exact per-component kernels the
     others (far clusters, or components collapsed to a tiny covariance).
     ``data_dtype``, X's dtype, joins that of the parameters: float32 arithmetic
-    needs both in float32.
+    needs both in float32. ``second_moment`` is the data's about ``reference``,
+    which the statistics of a shared covariance need (see
+    :class:`SharedPrecisionKernel`).
     """
     n_components, n_features = params.means.shape
     dtype = np.result_type(params.means, data_dtype or params.means.dtype)
@@ -127,7 +129,9 @@ def select_kernel(model, params, reference, data_dtype=None):
     exact_dtype = dtype
     if model.pooled_scatter:
         if near.all():
-            return SharedPrecisionKernel(n_features, model, reference, fast_dtype)
+            return SharedPrecisionKernel(
+                n_features, model, reference, fast_dtype, second_moment
+            )
         return ComponentKernel(n_features, n_components, model, exact_dtype)
     fast = QuadraticKernel(n_features, model, reference, fast_dtype)
     if model.full_scatter and fast.width > _max_quadratic_width(n_components):
@@ -480,18 +484,24 @@ class SharedPrecisionKernel:
         -(x - mu_k).T P (x - mu_k) / 2 = -||z||**2 / 2 + v_k.T z - ||v_k||**2 / 2
 
     so with ``[z; -||z||**2 / 2; 1]`` the log-densities are one product. The M-step
-    needs only the pooled scatter ``sum w x~ x~.T - sum_k nk m~_k m~_k.T`` (with
-    ``w = sum_k r_k`` the weight of each row), its first moments ``resp @ x~.T``.
+    needs only the pooled scatter ``sum w x~ x~.T - sum_k nk m~_k m~_k.T``: each
+    row's responsibilities sum to its weight ``w``, so its first term is the data's
+    second moment about ``c``, the same in every iteration (sklearn's ``X.T @ X``),
+    given as ``second_moment``; only the first moments ``resp @ x~.T`` are left to
+    each pass.
     """
 
     large_products = False
 
-    def __init__(self, n_features, model, reference, dtype=np.float64):
+    def __init__(
+        self, n_features, model, reference, dtype=np.float64, second_moment=None
+    ):
         self.model = model
         self.n_features = n_features
         # rounded to the arithmetic's dtype, so that expansion and moments agree
         self.reference = np.asarray(reference, dtype=dtype).astype(np.float64)
         self.dtype = dtype
+        self.second_moment = second_moment
         self.width = 2 * n_features + 3
 
     def expand(self, X, coefficients, centred=None):
@@ -503,7 +513,7 @@ class SharedPrecisionKernel:
         rows = _centred_columns(X, self.reference, self.dtype, 1, centred)
         rows[-1] = 1.0
         features = np.empty((d + 2, X.shape[0]), dtype=self.dtype)
-        np.matmul(coefficients[0].T, rows[:d], out=features[:d])
+        _project(coefficients[0], rows[:d], out=features[:d])
         np.einsum("in,in->n", features[:d], features[:d], out=features[d])
         features[d] *= -0.5
         features[-1] = 1.0
@@ -524,26 +534,22 @@ class SharedPrecisionKernel:
         return coefficients[1] @ block[1]
 
     def moments(self, block, resp, row_scale):
-        """Rows ``k``: ``[sum r_k x~, nk]``; then ``[sum w x~ x~.T, sum w x~]``."""
-        centred = block[0]
+        """``[sum r_k x~, nk]`` of each component, shape (k, d + 1)."""
         resp *= row_scale
-        first = _sum_of_row_products(resp, centred)
-        row_weights = resp.sum(axis=0)
-        second = _sum_of_row_products(centred[:-1] * row_weights, centred)
-        return np.vstack([first, second])
+        return _sum_of_row_products(resp, block[0])
 
     def statistics(self, moments, coefficients):
-        d, k = self.n_features, len(moments) - self.n_features
-        nk = moments[:k, d].copy()
+        d = self.n_features
+        nk = moments[:, d].copy()
         centred_means = np.divide(
-            moments[:k, :d],
+            moments[:, :d],
             nk[:, np.newaxis],
-            out=np.zeros((k, d)),
+            out=np.zeros((len(nk), d)),
             where=nk[:, None] > 0,
         )
-        total = moments[k:, :d]
-        scatter = total - np.einsum("k,ki,kj->ij", nk, centred_means, centred_means)
-        _floor_scatter(scatter, total, np.finfo(self.dtype).eps)
+        between = np.einsum("k,ki,kj->ij", nk, centred_means, centred_means)
+        scatter = self.second_moment - between
+        _floor_scatter(scatter, self.second_moment, np.finfo(self.dtype).eps)
         return SufficientStatistics(
             nk, centred_means + self.reference, scatter[np.newaxis]
         )
@@ -558,6 +564,19 @@ def _variance_floor(scatter, raw_second_moment, eps):
     """
     noise = 16 * eps * raw_second_moment
     return np.where(scatter > noise, scatter, 0.0)
+
+
+def _project(factor, columns, out):
+    """``out = factor.T @ columns`` for an upper-triangular ``factor`` (d, d) and
+    C-ordered ``columns`` and ``out`` (d, n_rows).
+
+    By the triangular product (half a general one's work) in place, on the
+    Fortran-ordered views ``out.T`` (n_rows, d) and the lower ``factor.T``:
+    ``out.T = columns.T @ factor``.
+    """
+    np.copyto(out, columns)
+    (triangular_product,) = linalg.blas.get_blas_funcs(("trmm",), (out,))
+    triangular_product(1.0, factor.T, out.T, side=1, lower=1, trans_a=1, overwrite_b=1)
 
 
 class ComponentKernel:
@@ -607,15 +626,9 @@ class ComponentKernel:
         d = self.n_features
         log_prob = np.empty((len(constants), block.shape[2]), dtype=self.dtype)
         projected = np.empty((d, block.shape[2]), dtype=self.dtype)
-        (triangular_product,) = linalg.blas.get_blas_funcs(("trmm",), (projected,))
         for k, centred in enumerate(block[:, :d]):
-            # (x - mu_k).T U_k in place, by the triangular product (half a general
-            # one's work) on Fortran-ordered views: (n_rows, d) and lower U_k.T
-            np.copyto(projected, centred)
             factor = factors if factors.ndim == 2 else factors[k]
-            triangular_product(
-                1.0, factor.T, projected.T, side=1, lower=1, trans_a=1, overwrite_b=1
-            )
+            _project(factor, centred, out=projected)  # U_k.T (x - mu_k)
             np.einsum("in,in->n", projected, projected, out=log_prob[k])
         log_prob *= -0.5
         log_prob += constants

@@ -141,9 +141,15 @@ def test_grid_search_matches_sklearn(scoring):
         theirs.cv_results_["mean_test_score"],
         rtol=1e-9,
     )
-    assert_array_equal(
-        ours.cv_results_["rank_test_score"], theirs.cv_results_["rank_test_score"]
-    )
+    # the same order wherever the scores differ by more than rounding: one
+    # component full and tied are one model, whose scores tie only by chance of
+    # rounding, in sklearn as in ours
+    our_scores = ours.cv_results_["mean_test_score"]
+    their_scores = theirs.cv_results_["mean_test_score"]
+    their_gaps = their_scores[:, None] - their_scores[None, :]
+    separated = np.abs(their_gaps) > 1e-9 * np.abs(their_scores).max()
+    our_gaps = our_scores[:, None] - our_scores[None, :]
+    assert_array_equal(np.sign(our_gaps[separated]), np.sign(their_gaps[separated]))
     assert isinstance(ours.best_estimator_, GaussianMixture)
     assert adjusted_rand_score(y, ours.predict(X)) == 1.0
 

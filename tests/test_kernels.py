@@ -26,6 +26,7 @@ from sklearn_em_gmm._em import (
     exponentiate_log_prob,
     maximization,
     normalize_log_prob,
+    prepare_data,
 )
 from sklearn_em_gmm._kernels import (
     AxisAlignedKernel,
@@ -64,11 +65,17 @@ def _split_kernel(model, n_features, n_components, reference):
     return SplitKernel(fast, exact, fast_components)
 
 
-def _kernel(kernel_name, model, n_features, n_components, reference):
+def _kernel(kernel_name, model, n_features, n_components, reference, data=None):
+    """``data`` (X, row weights) gives a shared kernel its second moment."""
+    second_moment = None
+    if data is not None and model.pooled_scatter:
+        second_moment = prepare_data(*data, model, reference).second_moment
     return {
         "split": lambda: _split_kernel(model, n_features, n_components, reference),
         "quadratic": lambda: QuadraticKernel(n_features, model, reference),
-        "shared": lambda: SharedPrecisionKernel(n_features, model, reference),
+        "shared": lambda: SharedPrecisionKernel(
+            n_features, model, reference, second_moment=second_moment
+        ),
         "component": lambda: ComponentKernel(n_features, n_components, model),
         "axis_aligned": lambda: AxisAlignedKernel(n_features, n_components, model),
     }[kernel_name]()
@@ -190,6 +197,26 @@ def test_fit_from_the_centred_copy_is_the_fit_without_it(
         np.testing.assert_array_equal(getattr(fits[0], name), getattr(fits[1], name))
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_prepared_second_moment_is_the_weighted_scatter_about_the_reference(dtype):
+    rng = np.random.RandomState(4)
+    X = (rng.normal(size=(3000, 5)) * [1, 2, 3, 4, 5] + 1e4).astype(dtype)
+    weights = rng.uniform(0.0, 3.0, size=len(X))
+    reference = X[:100].mean(axis=0, dtype=np.float64) + 0.1
+    prepared = prepare_data(X, weights, get_covariance_model("tied"), reference)
+    assert prepared.second_moment.dtype == np.float64
+    # about the reference rounded to X's dtype, where the kernels centre
+    assert prepared.reference.dtype == np.float64
+    np.testing.assert_array_equal(prepared.reference, reference.astype(dtype))
+    centred = X.astype(np.float64) - prepared.reference
+    expected = np.cov(centred.T, aweights=weights, bias=True) * weights.sum()
+    mean = np.average(centred, axis=0, weights=weights)
+    expected += weights.sum() * np.outer(mean, mean)
+    np.testing.assert_allclose(prepared.second_moment, expected, rtol=1e-12)
+    untied = prepare_data(X, weights, get_covariance_model("full"), reference)
+    assert untied.second_moment is None
+
+
 def test_centred_copy_only_within_its_budget_and_below_row_major_features():
     assert centred_data(np.ones((10, 8)), np.zeros(8)) is not None
     wide = np.ones((10, kernels_module._ROW_MAJOR_FEATURES))
@@ -241,7 +268,9 @@ def _statistics(kernel_name, covariance_type, X, weighted_resp, means):
     model, params = _random_parameters(
         covariance_type, n_components=len(means), n_features=X.shape[1]
     )
-    kernel = _kernel(kernel_name, model, X.shape[1], len(means), X.mean(axis=0))
+    # each row's responsibilities sum to its weight
+    data = (X, weighted_resp.sum(axis=0))
+    kernel = _kernel(kernel_name, model, X.shape[1], len(means), X.mean(axis=0), data)
     coefficients = kernel.coefficients(params._replace(means=means))
     # the kernel takes responsibilities unnormalised, with a factor per row
     row_factors = np.linspace(0.5, 4.0, len(X))
@@ -375,8 +404,9 @@ def test_expectation_under_either_shift_matches_scipy(
             precisions_cholesky=model.precisions_cholesky(covariances),
         )
     sample_weight = rng.uniform(0.0, 3.0, size=len(X)) if weighted else None
+    prepared = prepare_data(X, sample_weight, model, X.mean(axis=0))
     mean_log_likelihood, statistics = expectation(
-        X, sample_weight, params, model, X.mean(axis=0)
+        X, sample_weight, params, model, prepared
     )
     log_prob = _scipy_weighted_log_prob(covariance_type, params, X)
     weights = np.ones(len(X)) if sample_weight is None else sample_weight
@@ -402,7 +432,8 @@ def test_float32_expectation_empties_components_below_its_floor():
     params = MixtureParameters(*(a.astype(np.float32) for a in params))
     X = np.random.RandomState(7).normal(scale=0.01, size=(2000, 2))
     X = X.astype(np.float32)
-    _, statistics = expectation(X, None, params, model, np.zeros(2))
+    prepared = prepare_data(X, None, model, np.zeros(2))
+    _, statistics = expectation(X, None, params, model, prepared)
     assert statistics.nk[0] == pytest.approx(2000.0, rel=1e-6)
     assert statistics.nk[1] == pytest.approx(2000 * math.exp(-60.0), rel=0.1, abs=0.0)
     assert statistics.nk[2] == 0.0
@@ -412,7 +443,8 @@ def test_float32_expectation_empties_components_below_its_floor():
 def test_expectation_of_one_component_gives_responsibilities_of_exactly_one():
     model, params = _random_parameters("full", n_components=1, n_features=3)
     X = np.random.RandomState(6).normal(size=(5000, 3))
-    _, statistics = expectation(X, None, params, model, X.mean(axis=0))
+    prepared = prepare_data(X, None, model, X.mean(axis=0))
+    _, statistics = expectation(X, None, params, model, prepared)
     assert statistics.nk[0] == len(X)
 
 
@@ -420,9 +452,8 @@ def test_expectation_of_one_component_gives_responsibilities_of_exactly_one():
 def test_one_em_step_matches_sklearn(covariance_type):
     model, params = _random_parameters(covariance_type, seed=3)
     X = np.random.RandomState(2).normal(scale=3.0, size=(200, 4))
-    mean_log_likelihood, statistics = expectation(
-        X, None, params, model, X.mean(axis=0)
-    )
+    prepared = prepare_data(X, None, model, X.mean(axis=0))
+    mean_log_likelihood, statistics = expectation(X, None, params, model, prepared)
     updated = maximization(statistics, model, 1e-6, X.dtype)
 
     reference = SklearnGaussianMixture(

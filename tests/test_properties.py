@@ -33,6 +33,7 @@ from sklearn_em_gmm._em import (
     data_mean,
     expectation,
     maximization,
+    prepare_data,
 )
 
 settings.register_profile(
@@ -228,7 +229,9 @@ def _regularization_allowance(stats, covariance_type, reg_covar):
 
 def _expectation(X, sample_weight, params, model):
     """The E-step, centred like the estimator's on the data's weighted mean."""
-    return expectation(X, sample_weight, params, model, data_mean(X, sample_weight))
+    reference = data_mean(X, sample_weight)
+    prepared = prepare_data(X, sample_weight, model, reference)
+    return expectation(X, sample_weight, params, model, prepared)
 
 
 def _replay(X, sample_weight, params, covariance_type, reg_covar, n_steps):
