@@ -13,6 +13,7 @@ import numpy as np
 
 from ._kernels import blas_threads, centred_data, log_density_bound, select_kernel
 from ._stats import SufficientStatistics
+from ._workspace import Workspace
 
 # Rows per block are chosen so that a block's temporaries hold about this many floats
 # (2 MiB in float64): measured fastest over the benchmark's grid, between spreading
@@ -85,7 +86,7 @@ def data_mean(X, sample_weight):
     return total / (X.shape[0] if sample_weight is None else sample_weight.sum())
 
 
-def _exp_above_floor(log_prob, out):
+def _exp_above_floor(log_prob, out, workspace):
     """``exp(log_prob)`` into ``out``, float64 terms floored at ``exp(-700)``.
 
     float64 exp is 30 times slower where its result is subnormal; what is cut off
@@ -93,14 +94,15 @@ def _exp_above_floor(log_prob, out):
     a scalar floor.) float32 exp has no slow range and is not floored.
     """
     if log_prob.dtype == np.float64:
-        floor = np.full(log_prob.shape[1], _LOG_NEGLIGIBLE[log_prob.dtype])
+        floor = workspace.empty("floor", log_prob.shape[1:], np.float64)
+        floor.fill(_LOG_NEGLIGIBLE[log_prob.dtype])
         np.fmax(log_prob, floor, out=out)
         np.exp(out, out=out)
     else:
         np.exp(log_prob, out=out)
 
 
-def exponentiate_log_prob(log_prob):
+def exponentiate_log_prob(log_prob, workspace=None):
     """Turn weighted log-densities into unnormalised responsibilities, in place.
 
     Parameters
@@ -110,6 +112,8 @@ def exponentiate_log_prob(log_prob):
         each row's largest term ``m``, which the responsibilities are once divided
         by ``row_sum``. Terms are floored at ``exp(_LOG_NEGLIGIBLE)`` in float64; in
         float32 only in rows that sum to zero or NaN.
+    workspace : Workspace, optional
+        Where the returned arrays are taken from.
 
     Returns
     -------
@@ -118,14 +122,19 @@ def exponentiate_log_prob(log_prob):
     row_sum : ndarray of shape (n_rows,)
         Sum over components of the returned terms.
     """
+    workspace = workspace or Workspace()
+    n_rows, dtype = log_prob.shape[1], log_prob.dtype
     # fmax skips NaN: a density whose terms overflowed (inf - inf) counts as zero
-    row_max = np.fmax.reduce(log_prob, axis=0)
+    row_max = workspace.empty("row_max", (n_rows,), dtype)
+    np.fmax.reduce(log_prob, axis=0, out=row_max)
     finite = np.isfinite(row_max)
     all_finite = finite.all()
     shift = row_max if all_finite else np.where(finite, row_max, 0.0)
     log_prob -= shift
-    _exp_above_floor(log_prob, out=log_prob)
-    row_sum = np.add.reduce(log_prob, axis=0)
+    _exp_above_floor(log_prob, log_prob, workspace)
+    row_sum = np.add.reduce(
+        log_prob, axis=0, out=workspace.empty("row_sum", (n_rows,), dtype)
+    )
     if log_prob.dtype != np.float64:
         # the floor's work where it changes more than rounding: rows of zero or
         # NaN terms (no component explains them, or their densities overflowed)
@@ -135,7 +144,7 @@ def exponentiate_log_prob(log_prob):
             terms = np.fmax(log_prob[:, unexplained], floor)
             log_prob[:, unexplained] = terms
             row_sum[unexplained] = np.add.reduce(terms, axis=0)
-    log_norm = np.log(row_sum)
+    log_norm = np.log(row_sum, out=workspace.empty("log_norm", (n_rows,), dtype))
     log_norm += shift
     if not all_finite:
         # a row no component can explain keeps log p(x) = -inf (NaN: overflowed)
@@ -144,7 +153,7 @@ def exponentiate_log_prob(log_prob):
     return log_norm, row_sum
 
 
-def exponentiate_below_bound(log_prob, out):
+def exponentiate_below_bound(log_prob, out, workspace=None):
     """:func:`exponentiate_log_prob` for log-densities already shifted below 0.
 
     The shift is a bound common to all rows (see ``log_density_bound``), which spares
@@ -156,6 +165,8 @@ def exponentiate_below_bound(log_prob, out):
         Weighted log-densities minus their bound; left as they are.
     out : ndarray of shape (n_components, n_rows)
         Receives the unnormalised responsibilities.
+    workspace : Workspace, optional
+        Where the returned arrays are taken from.
 
     Returns
     -------
@@ -167,13 +178,17 @@ def exponentiate_below_bound(log_prob, out):
         Rows whose terms sum to less than ``exp(_LOG_MIN_ROW_SUM)``, computed by
         :func:`exponentiate_log_prob` instead.
     """
-    _exp_above_floor(log_prob, out=out)
-    row_sum = np.add.reduce(out, axis=0)
+    workspace = workspace or Workspace()
+    n_rows, dtype = log_prob.shape[1], log_prob.dtype
+    _exp_above_floor(log_prob, out, workspace)
+    row_sum = np.add.reduce(
+        out, axis=0, out=workspace.empty("row_sum", (n_rows,), dtype)
+    )
     own_shift = ~(row_sum >= math.exp(_LOG_MIN_ROW_SUM))
     n_own_shift = int(np.count_nonzero(own_shift))
     if n_own_shift:
         row_sum[own_shift] = 1.0  # replaced below; keeps log quiet
-    log_norm = np.log(row_sum)
+    log_norm = np.log(row_sum, out=workspace.empty("log_norm", (n_rows,), dtype))
     if n_own_shift:
         terms = log_prob[:, own_shift]
         log_norm[own_shift], row_sum[own_shift] = exponentiate_log_prob(terms)
@@ -234,7 +249,8 @@ def map_log_prob_blocks(X, params, model, block_function, out):
     The kernel is centred on the mixture's mean, a point inside the data.
     """
     n_components = len(params.weights)
-    kernel = select_kernel(model, params, params.weights @ params.means, X.dtype)
+    reference = params.weights @ params.means
+    kernel = select_kernel(model, params, reference, X.dtype, workspace=Workspace())
     coefficients = kernel.coefficients(params)
     with blas_threads(kernel, X.shape[0]):
         for rows in row_blocks(X.shape[0], _kernel_row_width(kernel, n_components)):
@@ -294,7 +310,7 @@ def prepare_data(X, sample_weight, model, reference):
     return PreparedData(reference, centred_data(X, reference), second_moment)
 
 
-def expectation(X, sample_weight, params, model, prepared):
+def expectation(X, sample_weight, params, model, prepared, workspace=None):
     """E-step: one pass giving the mean log-likelihood and the sufficient statistics.
 
     Parameters
@@ -305,6 +321,8 @@ def expectation(X, sample_weight, params, model, prepared):
     model : CovarianceModel
     prepared : PreparedData
         ``prepare_data(X, sample_weight, model, reference)``.
+    workspace : Workspace, optional
+        Where the blocks' arrays are taken from: one for all passes of a fit.
 
     Returns
     -------
@@ -314,8 +332,9 @@ def expectation(X, sample_weight, params, model, prepared):
     """
     n_samples = X.shape[0]
     n_components = len(params.weights)
+    workspace = workspace or Workspace()
     kernel = select_kernel(
-        model, params, prepared.reference, X.dtype, prepared.second_moment
+        model, params, prepared.reference, X.dtype, prepared.second_moment, workspace
     )
     log_bound = log_density_bound(model, params)
     coefficients = kernel.coefficients(params, log_bound)
@@ -331,23 +350,27 @@ def expectation(X, sample_weight, params, model, prepared):
             block = kernel.expand(X[rows], coefficients, columns)
             log_prob = kernel.weighted_log_prob(block, coefficients)
             if shared_shift:
-                resp = np.empty_like(log_prob)
-                log_norm, row_sum, n_own = exponentiate_below_bound(log_prob, resp)
+                resp = workspace.empty("resp", log_prob.shape, log_prob.dtype)
+                log_norm, row_sum, n_own = exponentiate_below_bound(
+                    log_prob, resp, workspace
+                )
                 shared_shift = n_own <= _MAX_OWN_SHIFT_FRACTION * len(row_sum)
             else:
                 resp = log_prob
-                log_norm, row_sum = exponentiate_log_prob(resp)
+                log_norm, row_sum = exponentiate_log_prob(resp, workspace)
+            floor_scale = workspace.empty("floor_scale", row_sum.shape, row_sum.dtype)
             if sample_weight is None:
                 log_likelihood += float(log_norm.sum(dtype=np.float64))
                 row_scale = np.reciprocal(row_sum, out=row_sum)
                 # a float64 term at its floor weighs exp(floor) / row_sum; beyond
                 # exp(-_LOG_MIN_ROW_SUM) only in rows no component explains
-                floor_scale = np.minimum(row_scale, _MAX_FLOOR_SCALE)
+                np.minimum(row_scale, _MAX_FLOOR_SCALE, out=floor_scale)
             else:
                 weights = sample_weight[rows]
                 log_likelihood += float(weights @ log_norm)
                 row_scale = np.divide(weights, row_sum, out=row_sum)
-                floor_scale = np.minimum(row_scale, _MAX_FLOOR_SCALE * weights)
+                np.multiply(weights, _MAX_FLOOR_SCALE, out=floor_scale)
+                np.minimum(row_scale, floor_scale, out=floor_scale)
             floor_weight += float(floor_scale.sum(dtype=np.float64))
             block_moments = kernel.moments(block, resp, row_scale)
             # blocks in float32 are summed in float64
@@ -446,9 +469,12 @@ def run_em(
         return EMResult(params, -math.inf, [], 0, False)
     lower_bounds = []
     converged = False
+    workspace = Workspace()
     for n_iter in range(1, max_iter + 1):
         previous_lower_bound = lower_bound
-        lower_bound, stats = expectation(X, sample_weight, params, model, prepared)
+        lower_bound, stats = expectation(
+            X, sample_weight, params, model, prepared, workspace
+        )
         params = maximization(stats, model, reg_covar, X.dtype, repair)
         lower_bounds.append(lower_bound)
         change = lower_bound - previous_lower_bound

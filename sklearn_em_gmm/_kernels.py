@@ -43,6 +43,7 @@ from scipy import linalg
 from threadpoolctl import ThreadpoolController
 
 from ._stats import SufficientStatistics
+from ._workspace import Workspace
 
 # Widest feature expansion worth one matrix product (full covariances up to d = 32).
 _MAX_QUADRATIC_WIDTH = 600
@@ -96,7 +97,9 @@ def _thread_controller():
     return ThreadpoolController()
 
 
-def select_kernel(model, params, reference, data_dtype=None, second_moment=None):
+def select_kernel(
+    model, params, reference, data_dtype=None, second_moment=None, workspace=None
+):
     """The kernel for ``model`` and the current ``params``.
 
     Every kernel has a ``width``: the floats per row of an expanded block.
@@ -106,7 +109,8 @@ def select_kernel(model, params, reference, data_dtype=None, second_moment=None)
     ``data_dtype``, X's dtype, joins that of the parameters: float32 arithmetic
     needs both in float32. ``second_moment`` is the data's about ``reference``,
     which the statistics of a shared covariance need (see
-    :class:`SharedPrecisionKernel`).
+    :class:`SharedPrecisionKernel`). The kernels take their blocks' arrays from
+    ``workspace``.
     """
     n_components, n_features = params.means.shape
     dtype = np.result_type(params.means, data_dtype or params.means.dtype)
@@ -130,18 +134,18 @@ def select_kernel(model, params, reference, data_dtype=None, second_moment=None)
     if model.pooled_scatter:
         if near.all():
             return SharedPrecisionKernel(
-                n_features, model, reference, fast_dtype, second_moment
+                n_features, model, reference, fast_dtype, second_moment, workspace
             )
-        return ComponentKernel(n_features, n_components, model, exact_dtype)
-    fast = QuadraticKernel(n_features, model, reference, fast_dtype)
+        return ComponentKernel(n_features, n_components, model, exact_dtype, workspace)
+    fast = QuadraticKernel(n_features, model, reference, fast_dtype, workspace)
     if model.full_scatter and fast.width > _max_quadratic_width(n_components):
         near[:] = False
     if near.all():
         return fast
-    if model.full_scatter:
-        exact = ComponentKernel(n_features, int(np.sum(~near)), model, exact_dtype)
-    else:
-        exact = AxisAlignedKernel(n_features, int(np.sum(~near)), model, exact_dtype)
+    exact_kernel = ComponentKernel if model.full_scatter else AxisAlignedKernel
+    exact = exact_kernel(
+        n_features, int(np.sum(~near)), model, exact_dtype, fast.workspace
+    )
     if not near.any():
         return exact
     return SplitKernel(fast, exact, near)
@@ -207,19 +211,8 @@ def _centred_means_and_precisions(model, params, reference):
     return params.means.astype(np.float64) - reference, precisions
 
 
-def _centred_columns(X, reference, dtype, extra_rows=0, centred=None):
-    """``(X - reference).T`` in ``dtype``, shape (n_features + extra_rows, n_rows).
-
-    ``reference`` None gives ``X.T``; ``centred`` as in :func:`_copy_centred`. The
-    ``extra_rows`` at the end are left for the caller to fill.
-    """
-    columns = np.empty((X.shape[1] + extra_rows, X.shape[0]), dtype=dtype)
-    _copy_centred(columns[: X.shape[1]], X, reference, centred)
-    return columns
-
-
 def _copy_centred(out, X, reference, centred=None):
-    """``out[:] = (X - reference).T`` in out's dtype.
+    """``out[:] = (X - reference).T`` in out's dtype; ``reference`` None: ``X.T``.
 
     ``centred``, if given in out's dtype, is these columns already computed (see
     :func:`centred_data`), which are copied instead.
@@ -251,7 +244,9 @@ def centred_data(X, reference):
     """
     if X.nbytes > _MAX_CENTRED_DATA_BYTES or X.shape[1] >= _ROW_MAJOR_FEATURES:
         return None
-    return _centred_columns(X, reference, X.dtype)
+    centred = np.empty(X.shape[::-1], dtype=X.dtype)
+    _copy_centred(centred, X, reference)
+    return centred
 
 
 def _statistics_about(reference, nk, sums, second, eps):
@@ -365,7 +360,8 @@ class QuadraticKernel:
 
     large_products = False  # many small products: see blas_threads
 
-    def __init__(self, n_features, model, reference, dtype=np.float64):
+    def __init__(self, n_features, model, reference, dtype=np.float64, workspace=None):
+        self.workspace = workspace or Workspace()
         self.model = model
         self.n_features = n_features
         # rounded to the arithmetic's dtype, so that expansion and moments agree
@@ -387,10 +383,12 @@ class QuadraticKernel:
         """
         d, quadratic = self.n_features, self.n_quadratic
         if self.model.full_scatter or d < _ROW_MAJOR_FEATURES:
-            phi = np.empty((self.width, X.shape[0]), dtype=self.dtype)
+            shape = (self.width, X.shape[0])
+            phi = self.workspace.empty("quadratic.phi", shape, self.dtype)
             _copy_centred(phi[quadratic : quadratic + d], X, self.reference, centred)
         else:
-            phi = np.empty((X.shape[0], self.width), dtype=self.dtype).T
+            shape = (X.shape[0], self.width)
+            phi = self.workspace.empty("quadratic.phi", shape, self.dtype).T
             reference = self.reference.astype(self.dtype)
             np.subtract(X, reference, out=phi[quadratic : quadratic + d].T)
         linear = phi[quadratic : quadratic + d]
@@ -440,13 +438,17 @@ class QuadraticKernel:
 
     def weighted_log_prob(self, phi, coefficients):
         """``log w_k + log N(x | mu_k, Sigma_k) - log_offset``, (n_components, rows)."""
+        shape = (len(coefficients), phi.shape[1])
+        log_prob = self.workspace.empty("quadratic.log_prob", shape, self.dtype)
         if self.dtype == np.float32 and not phi.flags.c_contiguous:
             # OpenBLAS's float32 product with few components runs at half speed
             # on phi built row by row; taking it as (rows, k) and transposing
             # that does not (measured at d = 128, k = 3 and 16; float64 gains
             # nothing)
-            return np.ascontiguousarray((phi.T @ coefficients.T).T)
-        return coefficients @ phi
+            rows = self.workspace.empty("quadratic.rows", shape[::-1], self.dtype)
+            np.copyto(log_prob, np.matmul(phi.T, coefficients.T, out=rows).T)
+            return log_prob
+        return np.matmul(coefficients, phi, out=log_prob)
 
     def moments(self, phi, resp, row_scale):
         """Moments about ``c`` of each component, shape (k, width).
@@ -494,8 +496,15 @@ class SharedPrecisionKernel:
     large_products = False
 
     def __init__(
-        self, n_features, model, reference, dtype=np.float64, second_moment=None
+        self,
+        n_features,
+        model,
+        reference,
+        dtype=np.float64,
+        second_moment=None,
+        workspace=None,
     ):
+        self.workspace = workspace or Workspace()
         self.model = model
         self.n_features = n_features
         # rounded to the arithmetic's dtype, so that expansion and moments agree
@@ -509,10 +518,12 @@ class SharedPrecisionKernel:
 
         ``centred`` is ``(X - c).T`` if already computed (see ``centred_data``).
         """
-        d = self.n_features
-        rows = _centred_columns(X, self.reference, self.dtype, 1, centred)
+        d, n_rows = self.n_features, X.shape[0]
+        rows = self.workspace.empty("shared.rows", (d + 1, n_rows), self.dtype)
+        _copy_centred(rows[:d], X, self.reference, centred)
         rows[-1] = 1.0
-        features = np.empty((d + 2, X.shape[0]), dtype=self.dtype)
+        shape = (d + 2, n_rows)
+        features = self.workspace.empty("shared.features", shape, self.dtype)
         _project(coefficients[0], rows[:d], out=features[:d])
         np.einsum("in,in->n", features[:d], features[:d], out=features[d])
         features[d] *= -0.5
@@ -531,7 +542,9 @@ class SharedPrecisionKernel:
         return factor.astype(self.dtype), weights.astype(self.dtype)
 
     def weighted_log_prob(self, block, coefficients):
-        return coefficients[1] @ block[1]
+        shape = (len(coefficients[1]), block[1].shape[1])
+        log_prob = self.workspace.empty("shared.log_prob", shape, self.dtype)
+        return np.matmul(coefficients[1], block[1], out=log_prob)
 
     def moments(self, block, resp, row_scale):
         """``[sum r_k x~, nk]`` of each component, shape (k, d + 1)."""
@@ -593,7 +606,10 @@ class ComponentKernel:
 
     large_products = True  # per-component products that use BLAS threads
 
-    def __init__(self, n_features, n_components, model, dtype=np.float64):
+    def __init__(
+        self, n_features, n_components, model, dtype=np.float64, workspace=None
+    ):
+        self.workspace = workspace or Workspace()
         self.model = model
         self.n_features = n_features
         self.dtype = dtype
@@ -612,9 +628,11 @@ class ComponentKernel:
     def expand(self, X, coefficients, centred=None):
         # the rows are centred on each mean, from X itself: ``centred`` is unused
         means = coefficients[0]
-        d = self.n_features
-        columns = _centred_columns(X, None, self.dtype)
-        centred = np.empty((len(means), d + 1, X.shape[0]), dtype=self.dtype)
+        d, n_rows = self.n_features, X.shape[0]
+        columns = self.workspace.empty("component.columns", (d, n_rows), self.dtype)
+        _copy_centred(columns, X, None)
+        shape = (len(means), d + 1, n_rows)
+        centred = self.workspace.empty("component.centred", shape, self.dtype)
         np.subtract(
             columns, means[:, :, np.newaxis].astype(self.dtype), out=centred[:, :d]
         )
@@ -624,8 +642,10 @@ class ComponentKernel:
     def weighted_log_prob(self, block, coefficients):
         _, factors, constants = coefficients
         d = self.n_features
-        log_prob = np.empty((len(constants), block.shape[2]), dtype=self.dtype)
-        projected = np.empty((d, block.shape[2]), dtype=self.dtype)
+        n_rows = block.shape[2]
+        shape = (len(constants), n_rows)
+        log_prob = self.workspace.empty("component.log_prob", shape, self.dtype)
+        projected = self.workspace.empty("component.projected", (d, n_rows), self.dtype)
         for k, centred in enumerate(block[:, :d]):
             factor = factors if factors.ndim == 2 else factors[k]
             _project(factor, centred, out=projected)  # U_k.T (x - mu_k)
@@ -665,7 +685,10 @@ class AxisAlignedKernel:
 
     large_products = False
 
-    def __init__(self, n_features, n_components, model, dtype=np.float64):
+    def __init__(
+        self, n_features, n_components, model, dtype=np.float64, workspace=None
+    ):
+        self.workspace = workspace or Workspace()
         self.model = model
         self.n_features = n_features
         self.dtype = dtype
@@ -690,20 +713,34 @@ class AxisAlignedKernel:
     def expand(self, X, coefficients, centred=None):
         # the rows are centred on each mean, from X itself: ``centred`` is unused
         means = coefficients[0]
+        k, (n_rows, d) = len(means), X.shape
         if self._row_major:
-            deltas = X.astype(self.dtype, copy=False)[np.newaxis] - means[:, np.newaxis]
+            shape = (k, n_rows, d)
+            deltas = self.workspace.empty("axis_aligned.deltas", shape, self.dtype)
+            rows = X.astype(self.dtype, copy=False)
+            np.subtract(rows[np.newaxis], means[:, np.newaxis], out=deltas)
         else:
-            rows = _centred_columns(X, None, self.dtype)
-            deltas = rows[np.newaxis] - means[:, :, np.newaxis]
-        return deltas, np.square(deltas)
+            shape = (k, d, n_rows)
+            deltas = self.workspace.empty("axis_aligned.deltas", shape, self.dtype)
+            rows = self.workspace.empty("axis_aligned.rows", (d, n_rows), self.dtype)
+            _copy_centred(rows, X, None)
+            np.subtract(rows[np.newaxis], means[:, :, np.newaxis], out=deltas)
+        squares = self.workspace.empty("axis_aligned.squares", shape, self.dtype)
+        return deltas, np.square(deltas, out=squares)
 
     def weighted_log_prob(self, block, coefficients):
         _, half_precisions, constants = coefficients
+        squares = block[1]
+        n_rows = squares.shape[1] if self._row_major else squares.shape[2]
+        log_prob = self.workspace.empty(
+            "axis_aligned.log_prob", (len(constants), n_rows), self.dtype
+        )
         # -(x - mu).T P (x - mu) / 2 = sum_j (-P_jj / 2) delta_j**2
         if self._row_major:
-            log_prob = np.matmul(block[1], half_precisions)[:, :, 0]
+            np.matmul(squares, half_precisions, out=log_prob[:, :, np.newaxis])
         else:
-            log_prob = np.matmul(half_precisions.transpose(0, 2, 1), block[1])[:, 0, :]
+            row_vectors = half_precisions.transpose(0, 2, 1)
+            np.matmul(row_vectors, squares, out=log_prob[:, np.newaxis, :])
         log_prob += constants
         return log_prob
 
@@ -743,6 +780,7 @@ class SplitKernel:
     """
 
     def __init__(self, fast, exact, fast_components):
+        self.workspace = fast.workspace
         self.kernels = (fast, exact)
         self.subsets = (fast_components, ~fast_components)
         self.width = fast.width + exact.width
@@ -763,7 +801,8 @@ class SplitKernel:
         )
 
     def weighted_log_prob(self, block, coefficients):
-        log_prob = np.empty((len(self.subsets[0]), block[0].shape[-1]), self.dtype)
+        shape = (len(self.subsets[0]), block[0].shape[-1])
+        log_prob = self.workspace.empty("split.log_prob", shape, self.dtype)
         for kernel, subset, part, coefs in zip(
             self.kernels, self.subsets, block, coefficients, strict=True
         ):

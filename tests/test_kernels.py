@@ -39,6 +39,7 @@ from sklearn_em_gmm._kernels import (
     select_kernel,
 )
 from sklearn_em_gmm._stats import SufficientStatistics
+from sklearn_em_gmm._workspace import Workspace
 
 # every kernel that serves each covariance type
 KERNEL_CASES = [
@@ -215,6 +216,66 @@ def test_prepared_second_moment_is_the_weighted_scatter_about_the_reference(dtyp
     np.testing.assert_allclose(prepared.second_moment, expected, rtol=1e-12)
     untied = prepare_data(X, weights, get_covariance_model("full"), reference)
     assert untied.second_moment is None
+
+
+def test_workspace_reuses_an_array_per_name_and_dtype():
+    workspace = Workspace()
+    first = workspace.empty("a", (3, 4), np.float64)
+    assert first.shape == (3, 4) and first.flags.c_contiguous
+    assert np.shares_memory(first, workspace.empty("a", (2, 5), np.float64))
+    assert not np.shares_memory(first, workspace.empty("b", (3, 4), np.float64))
+    assert workspace.empty("a", (3, 4), np.float32).dtype == np.float32
+    larger = workspace.empty("a", (5, 4), np.float64)
+    assert larger.shape == (5, 4) and not np.shares_memory(first, larger)
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_expectation_in_a_reused_workspace_is_the_one_in_a_fresh_one(
+    covariance_type, dtype
+):
+    # far clusters: split passes, whose two kernels share the workspace
+    X = _blobs_with_a_far_cluster(covariance_type).astype(dtype)
+    model = get_covariance_model(covariance_type)
+    prepared = prepare_data(X, None, model, X.mean(axis=0))
+    reused = Workspace()
+    for seed, order in [(0, slice(None)), (0, slice(None, None, -1)), (1, [1, 2, 0])]:
+        fitted = SklearnGaussianMixture(
+            3, covariance_type=covariance_type, random_state=seed, max_iter=5
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fitted.fit(X.astype(np.float64))
+        # each component in turn first: the far one's place in the pass varies
+        params = MixtureParameters(
+            *(
+                np.asarray(array[order], dtype=dtype)
+                for array in (
+                    fitted.weights_,
+                    fitted.means_,
+                    fitted.covariances_,
+                    fitted.precisions_cholesky_,
+                )
+            )
+        )
+        if covariance_type == "tied":
+            params = params._replace(
+                covariances=fitted.covariances_.astype(dtype),
+                precisions_cholesky=fitted.precisions_cholesky_.astype(dtype),
+            )
+        bound, stats = expectation(X, None, params, model, prepared, reused)
+        fresh_bound, fresh_stats = expectation(X, None, params, model, prepared)
+        assert bound == fresh_bound
+        exact = MixtureParameters(*(array.astype(np.float64) for array in params))
+        log_prob = _scipy_weighted_log_prob(covariance_type, exact, X)
+        expected = np.mean(special.logsumexp(log_prob, axis=1))
+        assert bound == pytest.approx(
+            expected, rel=1e-12 if dtype == np.float64 else 1e-5
+        )
+        for name in ("nk", "means", "scatter"):
+            np.testing.assert_array_equal(
+                getattr(stats, name), getattr(fresh_stats, name)
+            )
 
 
 def test_centred_copy_only_within_its_budget_and_below_row_major_features():

@@ -1,0 +1,29 @@
+"""Scratch arrays that the blocks of a fit's passes reuse instead of allocating."""
+
+import math
+
+import numpy as np
+
+
+class Workspace:
+    """Named scratch arrays, each reused by every block and pass that asks for it.
+
+    A block's temporaries allocated afresh are, at some sizes, returned by the C
+    allocator to the system after each block and faulted back in at the next
+    (measured in a fresh process at n=1e5, d=2, k=3, diag: 750 page faults and
+    twice the time per iteration). An array stays valid until the next request
+    under its name.
+    """
+
+    def __init__(self):
+        self._buffers = {}
+
+    def empty(self, name, shape, dtype):
+        """An uninitialised C-ordered array of ``shape`` and ``dtype``."""
+        dtype = np.dtype(dtype)
+        size = math.prod(shape)
+        buffer = self._buffers.get((name, dtype))
+        if buffer is None or buffer.size < size:
+            buffer = np.empty(size, dtype=dtype)
+            self._buffers[name, dtype] = buffer
+        return buffer[:size].reshape(shape)
