@@ -15,10 +15,10 @@ from ._kernels import blas_threads, centred_data, log_density_bound, select_kern
 from ._stats import SufficientStatistics
 from ._workspace import Workspace
 
-# Rows per block are chosen so that a block's temporaries hold about this many floats
-# (2 MiB in float64): measured fastest over the benchmark's grid, between spreading
-# the cost of each numpy call over many rows and keeping the block in cache.
-_BLOCK_ELEMENTS = 1 << 18
+# Rows per block are chosen so that a block's temporaries hold about this many bytes
+# (2 MiB): measured fastest over the benchmark's grid, between spreading the cost of
+# each numpy call over many rows and keeping the block in cache.
+_BLOCK_BYTES = 1 << 21
 _MIN_BLOCK_ROWS = 256
 # float64 terms are floored at this fraction of their shift (each row's largest term,
 # or the bound), which keeps exp out of its slow subnormal range: exp(-700) ~ 1e-304
@@ -54,12 +54,13 @@ class EMResult:
     converged: bool
 
 
-def row_blocks(n_samples, row_width):
+def row_blocks(n_samples, row_width, dtype=np.float64):
     """Consecutive slices covering ``range(n_samples)``, sized for ``row_width``.
 
-    ``row_width`` counts the floats of temporaries per row.
+    ``row_width`` counts the floats of temporaries per row, in ``dtype``.
     """
-    block_rows = max(_MIN_BLOCK_ROWS, _BLOCK_ELEMENTS // max(row_width, 1))
+    row_bytes = max(row_width, 1) * np.dtype(dtype).itemsize
+    block_rows = max(_MIN_BLOCK_ROWS, _BLOCK_BYTES // row_bytes)
     for start in range(0, n_samples, block_rows):
         yield slice(start, min(start + block_rows, n_samples))
 
@@ -253,7 +254,8 @@ def map_log_prob_blocks(X, params, model, block_function, out):
     kernel = select_kernel(model, params, reference, X.dtype, workspace=Workspace())
     coefficients = kernel.coefficients(params)
     with blas_threads(kernel, X.shape[0]):
-        for rows in row_blocks(X.shape[0], _kernel_row_width(kernel, n_components)):
+        row_width = _kernel_row_width(kernel, n_components)
+        for rows in row_blocks(X.shape[0], row_width, kernel.dtype):
             block = kernel.expand(X[rows], coefficients)
             log_prob = kernel.weighted_log_prob(block, coefficients)
             out[rows] = block_function(log_prob)
@@ -345,7 +347,8 @@ def expectation(X, sample_weight, params, model, prepared, workspace=None):
     moments = None
     centred = prepared.centred
     with blas_threads(kernel, n_samples):
-        for rows in row_blocks(n_samples, _kernel_row_width(kernel, n_components)):
+        row_width = _kernel_row_width(kernel, n_components)
+        for rows in row_blocks(n_samples, row_width, kernel.dtype):
             columns = None if centred is None else centred[:, rows]
             block = kernel.expand(X[rows], coefficients, columns)
             log_prob = kernel.weighted_log_prob(block, coefficients)
