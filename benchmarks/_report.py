@@ -134,7 +134,8 @@ def _memory_lines(results):
         for r in at_largest
     ]
     headers = ["configuration", "X MiB", "ours MiB", "sklearn MiB", "sklearn/ours"]
-    ratios = [_memory_ratio(r) for r in at_largest]
+    # a child can measure no extra memory at all (its fit reused freed memory)
+    ratios = [ratio for ratio in map(_memory_ratio, at_largest) if ratio > 0]
     return (
         [f"extra peak memory at n={at_largest[0].config.n_label}:"]
         + ["  " + line for line in text_table(headers, rows).splitlines()]

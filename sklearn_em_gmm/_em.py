@@ -114,7 +114,7 @@ def exponentiate_log_prob(log_prob, workspace=None):
         by ``row_sum``. Terms are floored at ``exp(_LOG_NEGLIGIBLE)`` in float64; in
         float32 only in rows that sum to zero or NaN.
     workspace : Workspace, optional
-        Where the returned arrays are taken from.
+        Where the returned arrays are taken from: valid until its next use.
 
     Returns
     -------
@@ -167,7 +167,7 @@ def exponentiate_below_bound(log_prob, out, workspace=None):
     out : ndarray of shape (n_components, n_rows)
         Receives the unnormalised responsibilities.
     workspace : Workspace, optional
-        Where the returned arrays are taken from.
+        Where the returned arrays are taken from: valid until its next use.
 
     Returns
     -------
@@ -192,6 +192,7 @@ def exponentiate_below_bound(log_prob, out, workspace=None):
     log_norm = np.log(row_sum, out=workspace.empty("log_norm", (n_rows,), dtype))
     if n_own_shift:
         terms = log_prob[:, own_shift]
+        # not in ``workspace``: its arrays would be views of row_sum and log_norm
         log_norm[own_shift], row_sum[own_shift] = exponentiate_log_prob(terms)
         out[:, own_shift] = terms
     return log_norm, row_sum, n_own_shift
@@ -251,7 +252,7 @@ def map_log_prob_blocks(X, params, model, block_function, out):
     """
     n_components = len(params.weights)
     reference = params.weights @ params.means
-    kernel = select_kernel(model, params, reference, X.dtype, workspace=Workspace())
+    kernel = select_kernel(model, params, reference, X.dtype)
     coefficients = kernel.coefficients(params)
     with blas_threads(kernel, X.shape[0]):
         row_width = _kernel_row_width(kernel, n_components)
@@ -274,7 +275,7 @@ def statistics_of_resp_blocks(X, resp_blocks, full_scatter):
     return total
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PreparedData:
     """What the E-steps of a fit share, computed once from its data.
 
@@ -296,20 +297,36 @@ class PreparedData:
     second_moment: np.ndarray | None
 
 
-def prepare_data(X, sample_weight, model, reference):
-    """:class:`PreparedData` of ``X`` for ``model``, centred on ``reference``."""
+def prepare_data(X, sample_weight, model, reference, n_components):
+    """What the E-steps of a fit of ``X`` share, computed once.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,) or None
+        Non-negative.
+    model : CovarianceModel
+    reference : ndarray of shape (n_features,)
+        A point inside the data (its mean); rounded to X's dtype.
+    n_components : int
+
+    Returns
+    -------
+    prepared : PreparedData
+    """
     reference = np.asarray(reference, dtype=X.dtype).astype(np.float64)
     second_moment = None
     if model.pooled_scatter:
         n_features = X.shape[1]
         second_moment = np.zeros((n_features, n_features))
         for rows in row_blocks(X.shape[0], 2 * n_features):
-            centred = X[rows] - reference  # in float64
-            weighted = centred
+            scaled = X[rows] - reference  # in float64
             if sample_weight is not None:
-                weighted = centred * sample_weight[rows, np.newaxis]
-            second_moment += weighted.T @ centred
-    return PreparedData(reference, centred_data(X, reference), second_moment)
+                scaled *= np.sqrt(sample_weight[rows])[:, np.newaxis]
+            # S.T @ S: numpy's symmetric product, half the work, exactly symmetric
+            second_moment += scaled.T @ scaled
+    centred = centred_data(X, reference, model, n_components)
+    return PreparedData(reference, centred, second_moment)
 
 
 def expectation(X, sample_weight, params, model, prepared, workspace=None):
@@ -322,7 +339,7 @@ def expectation(X, sample_weight, params, model, prepared, workspace=None):
     params : MixtureParameters
     model : CovarianceModel
     prepared : PreparedData
-        ``prepare_data(X, sample_weight, model, reference)``.
+        ``prepare_data(X, sample_weight, model, reference, n_components)``.
     workspace : Workspace, optional
         Where the blocks' arrays are taken from: one for all passes of a fit.
 
@@ -463,7 +480,7 @@ def run_em(
 ):
     """Iterate E- and M-steps from ``params`` until the lower bound gains under ``tol``.
 
-    ``prepared`` is ``prepare_data(X, sample_weight, model, reference)``.
+    ``prepared`` is ``prepare_data(X, sample_weight, model, reference, n_components)``.
     ``lower_bound`` is the bound of ``params`` if known (warm start), else ``-inf``.
     The lower bound recorded at each iteration is the mean log-likelihood of the
     parameters that entered it, as in sklearn.

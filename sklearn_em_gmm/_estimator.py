@@ -338,7 +338,7 @@ default='kmeans'
         if self.on_degenerate == "recover":
             variance = np.average((X - reference) ** 2, axis=0, weights=sample_weight)
             repair = DegenerateRepair(model, reference, variance, X.dtype)
-        prepared = prepare_data(X, sample_weight, model, reference)
+        prepared = prepare_data(X, sample_weight, model, reference, self.n_components)
         random_state = check_random_state(self.random_state)
         progress = ProgressPrinter(self.verbose, self.verbose_interval)
         best = None

@@ -226,7 +226,7 @@ def _copy_centred(out, X, reference, centred=None):
         out -= reference[:, np.newaxis].astype(out.dtype)
 
 
-def centred_data(X, reference):
+def centred_data(X, reference, model, n_components):
     """``(X - reference).T`` for the fast kernels of a whole fit, or None.
 
     Transposing and centring the rows costs a fast kernel's pass about 2 ns per
@@ -236,14 +236,27 @@ def centred_data(X, reference):
     ``_MAX_CENTRED_DATA_BYTES``, so that a fit's memory stays bounded, and below
     ``_ROW_MAJOR_FEATURES``: from there diagonal and spherical expansions take the
     rows as they lie in X, and full and tied passes spend their time in products
-    (measured: a copy made them slower at d = 128).
+    (measured: a copy made them slower at d = 128). Nor is it made for full
+    covariances too wide for the quadratic kernel, whose exact kernel does not use it.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    reference : ndarray of shape (n_features,)
+    model : CovarianceModel
+    n_components : int
 
     Returns
     -------
     centred : ndarray of shape (n_features, n_samples), or None
     """
-    if X.nbytes > _MAX_CENTRED_DATA_BYTES or X.shape[1] >= _ROW_MAJOR_FEATURES:
+    n_features = X.shape[1]
+    if X.nbytes > _MAX_CENTRED_DATA_BYTES or n_features >= _ROW_MAJOR_FEATURES:
         return None
+    if model.full_scatter and not model.pooled_scatter:
+        width = QuadraticKernel(n_features, model, reference).width
+        if width > _max_quadratic_width(n_components):
+            return None
     centred = np.empty(X.shape[::-1], dtype=X.dtype)
     _copy_centred(centred, X, reference)
     return centred
@@ -445,8 +458,10 @@ class QuadraticKernel:
             # on phi built row by row; taking it as (rows, k) and transposing
             # that does not (measured at d = 128, k = 3 and 16; float64 gains
             # nothing)
-            rows = self.workspace.empty("quadratic.rows", shape[::-1], self.dtype)
-            np.copyto(log_prob, np.matmul(phi.T, coefficients.T, out=rows).T)
+            row_major = self.workspace.empty(
+                "quadratic.row_major_log_prob", shape[::-1], self.dtype
+            )
+            np.copyto(log_prob, np.matmul(phi.T, coefficients.T, out=row_major).T)
             return log_prob
         return np.matmul(coefficients, phi, out=log_prob)
 
@@ -519,16 +534,17 @@ class SharedPrecisionKernel:
         ``centred`` is ``(X - c).T`` if already computed (see ``centred_data``).
         """
         d, n_rows = self.n_features, X.shape[0]
-        rows = self.workspace.empty("shared.rows", (d + 1, n_rows), self.dtype)
-        _copy_centred(rows[:d], X, self.reference, centred)
-        rows[-1] = 1.0
+        shape = (d + 1, n_rows)
+        centred_ones = self.workspace.empty("shared.centred", shape, self.dtype)
+        _copy_centred(centred_ones[:d], X, self.reference, centred)
+        centred_ones[-1] = 1.0
         shape = (d + 2, n_rows)
         features = self.workspace.empty("shared.features", shape, self.dtype)
-        _project(coefficients[0], rows[:d], out=features[:d])
+        _project(coefficients[0], centred_ones[:d], out=features[:d])
         np.einsum("in,in->n", features[:d], features[:d], out=features[d])
         features[d] *= -0.5
         features[-1] = 1.0
-        return rows, features
+        return centred_ones, features
 
     def coefficients(self, params, log_offset=0.0):
         factor = params.precisions_cholesky.astype(np.float64)
@@ -560,6 +576,8 @@ class SharedPrecisionKernel:
             out=np.zeros((len(nk), d)),
             where=nk[:, None] > 0,
         )
+        if self.second_moment is None:
+            raise ValueError("the pooled scatter needs the data's second moment")
         between = np.einsum("k,ki,kj->ij", nk, centred_means, centred_means)
         scatter = self.second_moment - between
         _floor_scatter(scatter, self.second_moment, np.finfo(self.dtype).eps)
@@ -588,8 +606,16 @@ def _project(factor, columns, out):
     ``out.T = columns.T @ factor``.
     """
     np.copyto(out, columns)
-    (triangular_product,) = linalg.blas.get_blas_funcs(("trmm",), (out,))
-    triangular_product(1.0, factor.T, out.T, side=1, lower=1, trans_a=1, overwrite_b=1)
+    _triangular_product(out.dtype)(
+        1.0, factor.T, out.T, side=1, lower=1, trans_a=1, overwrite_b=1
+    )
+
+
+@functools.cache
+def _triangular_product(dtype):
+    """BLAS's trmm for ``dtype``, found once: finding it costs more than a small
+    product."""
+    return linalg.blas.get_blas_funcs("trmm", dtype=dtype)
 
 
 class ComponentKernel:
@@ -632,12 +658,12 @@ class ComponentKernel:
         columns = self.workspace.empty("component.columns", (d, n_rows), self.dtype)
         _copy_centred(columns, X, None)
         shape = (len(means), d + 1, n_rows)
-        centred = self.workspace.empty("component.centred", shape, self.dtype)
+        deltas = self.workspace.empty("component.deltas", shape, self.dtype)
         np.subtract(
-            columns, means[:, :, np.newaxis].astype(self.dtype), out=centred[:, :d]
+            columns, means[:, :, np.newaxis].astype(self.dtype), out=deltas[:, :d]
         )
-        centred[:, d] = 1.0
-        return centred
+        deltas[:, d] = 1.0
+        return deltas
 
     def weighted_log_prob(self, block, coefficients):
         _, factors, constants = coefficients
@@ -717,8 +743,8 @@ class AxisAlignedKernel:
         if self._row_major:
             shape = (k, n_rows, d)
             deltas = self.workspace.empty("axis_aligned.deltas", shape, self.dtype)
-            rows = X.astype(self.dtype, copy=False)
-            np.subtract(rows[np.newaxis], means[:, np.newaxis], out=deltas)
+            data = X.astype(self.dtype, copy=False)
+            np.subtract(data[np.newaxis], means[:, np.newaxis], out=deltas)
         else:
             shape = (k, d, n_rows)
             deltas = self.workspace.empty("axis_aligned.deltas", shape, self.dtype)

@@ -19,7 +19,19 @@ class Workspace:
         self._buffers = {}
 
     def empty(self, name, shape, dtype):
-        """An uninitialised C-ordered array of ``shape`` and ``dtype``."""
+        """An uninitialised C-ordered array, valid until the next request for ``name``.
+
+        Parameters
+        ----------
+        name : str
+        shape : tuple of int
+        dtype : dtype
+
+        Returns
+        -------
+        array : ndarray of shape ``shape``
+            A view of the buffer kept under ``(name, dtype)``, grown if too small.
+        """
         dtype = np.dtype(dtype)
         size = math.prod(shape)
         buffer = self._buffers.get((name, dtype))

@@ -11,6 +11,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from sklearn_em_gmm import GaussianMixture
+from sklearn_em_gmm import _em as em_module
 from sklearn_em_gmm import _kernels as kernels_module
 from sklearn_em_gmm._covariance import (
     canonical_models,
@@ -70,7 +71,8 @@ def _kernel(kernel_name, model, n_features, n_components, reference, data=None):
     """``data`` (X, row weights) gives a shared kernel its second moment."""
     second_moment = None
     if data is not None and model.pooled_scatter:
-        second_moment = prepare_data(*data, model, reference).second_moment
+        prepared = prepare_data(*data, model, reference, n_components)
+        second_moment = prepared.second_moment
     return {
         "split": lambda: _split_kernel(model, n_features, n_components, reference),
         "quadratic": lambda: QuadraticKernel(n_features, model, reference),
@@ -151,22 +153,27 @@ def test_log_prob_matches_scipy(covariance_type, kernel_name, n_features):
     np.testing.assert_allclose(resp.sum(axis=1), 1.0)
 
 
-@pytest.mark.parametrize(("covariance_type", "kernel_name"), KERNEL_CASES)
+@pytest.mark.parametrize(
+    ("covariance_type", "kernel_class"),
+    [
+        ("full", QuadraticKernel),
+        ("diag", QuadraticKernel),
+        ("spherical", QuadraticKernel),
+        ("tied", SharedPrecisionKernel),
+    ],
+)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_kernels_give_the_same_bits_from_the_fits_centred_copy(
-    covariance_type, kernel_name, dtype
+def test_fast_kernels_give_the_same_bits_from_the_fits_centred_copy(
+    covariance_type, kernel_class, dtype
 ):
     model, params = _random_parameters(covariance_type)
     params = MixtureParameters(*(array.astype(dtype) for array in params))
     X = (np.random.RandomState(1).normal(scale=3.0, size=(60, 4)) + 1e3).astype(dtype)
     reference = data_mean(X, None)
-    centred = centred_data(X, reference)
+    centred = centred_data(X, reference, model, 3)
     assert centred.dtype == dtype and centred.flags.c_contiguous
     np.testing.assert_array_equal(centred, (X - reference.astype(dtype)).T)
-    kernel = _kernel(kernel_name, model, 4, 3, reference)
-    if kernel_name in ("quadratic", "shared"):
-        kernel.dtype = dtype  # as select_kernel builds them for float32 data
-        kernel.reference = reference.astype(dtype).astype(np.float64)
+    kernel = kernel_class(4, model, reference, dtype)
     coefficients = kernel.coefficients(params)
     outcomes = []
     for columns in (None, centred):
@@ -184,8 +191,12 @@ def test_kernels_give_the_same_bits_from_the_fits_centred_copy(
 def test_fit_from_the_centred_copy_is_the_fit_without_it(
     covariance_type, dtype, monkeypatch
 ):
-    # a far cluster: split passes (float64) and exact float32 ones as well
-    X = _blobs_with_a_far_cluster(covariance_type).astype(dtype)
+    # a far cluster: split passes (float64) and exact float32 ones as well; tied
+    # without it, whose far cluster takes the exact kernel throughout
+    X = _blobs_with_a_far_cluster(covariance_type)
+    if covariance_type == "tied":
+        X = X[:400]
+    X = X.astype(dtype)
     X_before = X.copy()
     fits = []
     for budget in (kernels_module._MAX_CENTRED_DATA_BYTES, 0):
@@ -204,7 +215,7 @@ def test_prepared_second_moment_is_the_weighted_scatter_about_the_reference(dtyp
     X = (rng.normal(size=(3000, 5)) * [1, 2, 3, 4, 5] + 1e4).astype(dtype)
     weights = rng.uniform(0.0, 3.0, size=len(X))
     reference = X[:100].mean(axis=0, dtype=np.float64) + 0.1
-    prepared = prepare_data(X, weights, get_covariance_model("tied"), reference)
+    prepared = prepare_data(X, weights, get_covariance_model("tied"), reference, 3)
     assert prepared.second_moment.dtype == np.float64
     # about the reference rounded to X's dtype, where the kernels centre
     assert prepared.reference.dtype == np.float64
@@ -214,7 +225,7 @@ def test_prepared_second_moment_is_the_weighted_scatter_about_the_reference(dtyp
     mean = np.average(centred, axis=0, weights=weights)
     expected += weights.sum() * np.outer(mean, mean)
     np.testing.assert_allclose(prepared.second_moment, expected, rtol=1e-12)
-    untied = prepare_data(X, weights, get_covariance_model("full"), reference)
+    untied = prepare_data(X, weights, get_covariance_model("full"), reference, 3)
     assert untied.second_moment is None
 
 
@@ -229,16 +240,53 @@ def test_workspace_reuses_an_array_per_name_and_dtype():
     assert larger.shape == (5, 4) and not np.shares_memory(first, larger)
 
 
+class _FreshArrays:
+    """A workspace that allocates every array afresh."""
+
+    def empty(self, name, shape, dtype):
+        return np.empty(shape, dtype=dtype)
+
+
+def _expected_statistics(covariance_type, params, X, sample_weight=None):
+    """Mean log-likelihood and statistics by scipy, in float64."""
+    log_prob = _scipy_weighted_log_prob(covariance_type, params, X)
+    weights = np.ones(len(X)) if sample_weight is None else sample_weight
+    bound = np.average(special.logsumexp(log_prob, axis=1), weights=weights)
+    resp = special.softmax(log_prob, axis=1) * weights[:, np.newaxis]
+    nk = resp.sum(axis=0)
+    means = resp.T @ X / nk[:, np.newaxis]
+    scatter = np.stack(
+        [(resp[:, k] * (X - means[k]).T) @ (X - means[k]) for k in range(len(nk))]
+    )
+    return bound, nk, means, scatter
+
+
+def _comparable_scatter(covariance_type, scatter):
+    """The part of a (k, d, d) scatter that a model's statistics hold."""
+    return {
+        "full": lambda: scatter,
+        "tied": lambda: scatter.sum(axis=0, keepdims=True),
+        "diag": lambda: np.diagonal(scatter, axis1=1, axis2=2),
+        "spherical": lambda: np.diagonal(scatter, axis1=1, axis2=2).mean(axis=1),
+    }[covariance_type]()
+
+
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_expectation_in_a_reused_workspace_is_the_one_in_a_fresh_one(
-    covariance_type, dtype
+@pytest.mark.parametrize("far", [True, False], ids=["far", "near"])
+def test_expectation_in_a_reused_workspace_is_right_pass_after_pass(
+    covariance_type, dtype, far, monkeypatch
 ):
-    # far clusters: split passes, whose two kernels share the workspace
-    X = _blobs_with_a_far_cluster(covariance_type).astype(dtype)
+    # blocks of 256 rows, a shorter last one; with a far cluster, split passes
+    # whose two kernels share the workspace (tied: the exact kernel), without it
+    # the fast kernels (tied: the shared precision)
+    monkeypatch.setattr(em_module, "_BLOCK_BYTES", 1)
+    X = _blobs_with_a_far_cluster(covariance_type)
+    X = (X if far else X[:400]).astype(dtype)
     model = get_covariance_model(covariance_type)
-    prepared = prepare_data(X, None, model, X.mean(axis=0))
+    prepared = prepare_data(X, None, model, X.mean(axis=0), 3)
     reused = Workspace()
+    tolerance = 1e-10 if dtype == np.float64 else 1e-4
     for seed, order in [(0, slice(None)), (0, slice(None, None, -1)), (1, [1, 2, 0])]:
         fitted = SklearnGaussianMixture(
             3, covariance_type=covariance_type, random_state=seed, max_iter=5
@@ -247,46 +295,53 @@ def test_expectation_in_a_reused_workspace_is_the_one_in_a_fresh_one(
             warnings.simplefilter("ignore", ConvergenceWarning)
             fitted.fit(X.astype(np.float64))
         # each component in turn first: the far one's place in the pass varies
-        params = MixtureParameters(
-            *(
-                np.asarray(array[order], dtype=dtype)
-                for array in (
-                    fitted.weights_,
-                    fitted.means_,
-                    fitted.covariances_,
-                    fitted.precisions_cholesky_,
-                )
-            )
-        )
+        arrays = [fitted.weights_[order], fitted.means_[order]]
         if covariance_type == "tied":
-            params = params._replace(
-                covariances=fitted.covariances_.astype(dtype),
-                precisions_cholesky=fitted.precisions_cholesky_.astype(dtype),
-            )
+            arrays += [fitted.covariances_, fitted.precisions_cholesky_]
+        else:
+            arrays += [fitted.covariances_[order], fitted.precisions_cholesky_[order]]
+        params = MixtureParameters(*(np.asarray(a, dtype=dtype) for a in arrays))
         bound, stats = expectation(X, None, params, model, prepared, reused)
-        fresh_bound, fresh_stats = expectation(X, None, params, model, prepared)
-        assert bound == fresh_bound
-        exact = MixtureParameters(*(array.astype(np.float64) for array in params))
-        log_prob = _scipy_weighted_log_prob(covariance_type, exact, X)
-        expected = np.mean(special.logsumexp(log_prob, axis=1))
-        assert bound == pytest.approx(
-            expected, rel=1e-12 if dtype == np.float64 else 1e-5
-        )
+        fresh = expectation(X, None, params, model, prepared, _FreshArrays())
+        assert bound == fresh[0]
         for name in ("nk", "means", "scatter"):
-            np.testing.assert_array_equal(
-                getattr(stats, name), getattr(fresh_stats, name)
+            np.testing.assert_array_equal(getattr(stats, name), getattr(fresh[1], name))
+        exact = MixtureParameters(*(np.asarray(a, dtype=np.float64) for a in arrays))
+        expected = _expected_statistics(covariance_type, exact, X.astype(np.float64))
+        assert bound == pytest.approx(expected[0], rel=tolerance)
+        np.testing.assert_allclose(stats.nk, expected[1], rtol=tolerance, atol=1e-6)
+        held = expected[1] > 1.0
+        np.testing.assert_allclose(
+            stats.means[held], expected[2][held], rtol=tolerance, atol=1e-6
+        )
+        if covariance_type == "tied" or held.all():
+            scatter = stats.scatter
+            if covariance_type == "spherical":
+                scatter = scatter.mean(axis=1)  # the same value for each feature
+            np.testing.assert_allclose(
+                scatter,
+                _comparable_scatter(covariance_type, expected[3]),
+                rtol=10 * tolerance,
+                atol=1e-6,
             )
 
 
-def test_centred_copy_only_within_its_budget_and_below_row_major_features():
-    assert centred_data(np.ones((10, 8)), np.zeros(8)) is not None
+def test_centred_copy_only_within_its_budget_and_for_kernels_that_use_it():
+    diag = get_covariance_model("diag")
+    assert centred_data(np.ones((10, 8)), np.zeros(8), diag, 3) is not None
     wide = np.ones((10, kernels_module._ROW_MAJOR_FEATURES))
-    assert centred_data(wide, np.zeros(wide.shape[1])) is None
+    assert centred_data(wide, np.zeros(wide.shape[1]), diag, 3) is None
     budget = kernels_module._MAX_CENTRED_DATA_BYTES
     rows = budget // (8 * 8) + 1  # float64, 8 features: one row over the budget
     X = np.broadcast_to(np.float64(1.0), (rows, 8))
-    assert centred_data(X, np.zeros(8)) is None
-    assert centred_data(X[:-1], np.zeros(8)) is not None
+    assert centred_data(X, np.zeros(8), diag, 3) is None
+    assert centred_data(X[:-1], np.zeros(8), diag, 3) is not None
+    # full covariances at d = 32: quadratic features for 16 components, not for 3
+    full = get_covariance_model("full")
+    X = np.ones((10, 32))
+    assert centred_data(X, np.zeros(32), full, 16) is not None
+    assert centred_data(X, np.zeros(32), full, 3) is None
+    assert centred_data(X, np.zeros(32), get_covariance_model("tied"), 3) is not None
 
 
 @pytest.mark.parametrize(("covariance_type", "kernel_name"), KERNEL_CASES)
@@ -465,7 +520,7 @@ def test_expectation_under_either_shift_matches_scipy(
             precisions_cholesky=model.precisions_cholesky(covariances),
         )
     sample_weight = rng.uniform(0.0, 3.0, size=len(X)) if weighted else None
-    prepared = prepare_data(X, sample_weight, model, X.mean(axis=0))
+    prepared = prepare_data(X, sample_weight, model, X.mean(axis=0), 3)
     mean_log_likelihood, statistics = expectation(
         X, sample_weight, params, model, prepared
     )
@@ -477,6 +532,35 @@ def test_expectation_under_either_shift_matches_scipy(
     np.testing.assert_allclose(statistics.nk, weighted_resp.sum(axis=0), rtol=1e-10)
     expected_means = weighted_resp.T @ X / weighted_resp.sum(axis=0)[:, None]
     np.testing.assert_allclose(statistics.means, expected_means, rtol=1e-9)
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("spread", [1.0, 0.05], ids=["shared", "own"])
+def test_tied_expectation_pools_the_scatter_under_either_shift(spread, weighted):
+    # several blocks; with a tight shared covariance most rows are far from every
+    # mean, so the pass shifts them by their own largest term: each row's
+    # responsibilities must still sum to its weight, which the pooled scatter's
+    # second moment, computed once, assumes
+    model, params = _random_parameters("tied", n_features=2, seed=4)
+    covariances = spread * params.covariances
+    params = params._replace(
+        covariances=covariances,
+        precisions_cholesky=model.precisions_cholesky(covariances),
+    )
+    rng = np.random.RandomState(5)
+    X = rng.normal(scale=3.0, size=(40000, 2))
+    sample_weight = rng.uniform(0.0, 3.0, size=len(X)) if weighted else None
+    prepared = prepare_data(X, sample_weight, model, X.mean(axis=0), 3)
+    kernel = select_kernel(model, params, prepared.reference, X.dtype)
+    assert type(kernel) is SharedPrecisionKernel
+    bound, statistics = expectation(X, sample_weight, params, model, prepared)
+    expected = _expected_statistics("tied", params, X, sample_weight)
+    assert bound == pytest.approx(expected[0], rel=1e-12)
+    np.testing.assert_allclose(statistics.nk, expected[1], rtol=1e-10)
+    np.testing.assert_allclose(statistics.means, expected[2], rtol=1e-9)
+    np.testing.assert_allclose(
+        statistics.scatter, expected[3].sum(axis=0, keepdims=True), rtol=1e-9
+    )
 
 
 def test_float32_expectation_empties_components_below_its_floor():
@@ -493,7 +577,7 @@ def test_float32_expectation_empties_components_below_its_floor():
     params = MixtureParameters(*(a.astype(np.float32) for a in params))
     X = np.random.RandomState(7).normal(scale=0.01, size=(2000, 2))
     X = X.astype(np.float32)
-    prepared = prepare_data(X, None, model, np.zeros(2))
+    prepared = prepare_data(X, None, model, np.zeros(2), 3)
     _, statistics = expectation(X, None, params, model, prepared)
     assert statistics.nk[0] == pytest.approx(2000.0, rel=1e-6)
     assert statistics.nk[1] == pytest.approx(2000 * math.exp(-60.0), rel=0.1, abs=0.0)
@@ -504,7 +588,7 @@ def test_float32_expectation_empties_components_below_its_floor():
 def test_expectation_of_one_component_gives_responsibilities_of_exactly_one():
     model, params = _random_parameters("full", n_components=1, n_features=3)
     X = np.random.RandomState(6).normal(size=(5000, 3))
-    prepared = prepare_data(X, None, model, X.mean(axis=0))
+    prepared = prepare_data(X, None, model, X.mean(axis=0), 1)
     _, statistics = expectation(X, None, params, model, prepared)
     assert statistics.nk[0] == len(X)
 
@@ -513,7 +597,7 @@ def test_expectation_of_one_component_gives_responsibilities_of_exactly_one():
 def test_one_em_step_matches_sklearn(covariance_type):
     model, params = _random_parameters(covariance_type, seed=3)
     X = np.random.RandomState(2).normal(scale=3.0, size=(200, 4))
-    prepared = prepare_data(X, None, model, X.mean(axis=0))
+    prepared = prepare_data(X, None, model, X.mean(axis=0), 3)
     mean_log_likelihood, statistics = expectation(X, None, params, model, prepared)
     updated = maximization(statistics, model, 1e-6, X.dtype)
 

@@ -230,7 +230,7 @@ def _regularization_allowance(stats, covariance_type, reg_covar):
 def _expectation(X, sample_weight, params, model):
     """The E-step, centred like the estimator's on the data's weighted mean."""
     reference = data_mean(X, sample_weight)
-    prepared = prepare_data(X, sample_weight, model, reference)
+    prepared = prepare_data(X, sample_weight, model, reference, len(params.weights))
     return expectation(X, sample_weight, params, model, prepared)
 
 
