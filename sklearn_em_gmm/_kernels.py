@@ -138,7 +138,7 @@ def select_kernel(
             )
         return ComponentKernel(n_features, n_components, model, exact_dtype, workspace)
     fast = QuadraticKernel(n_features, model, reference, fast_dtype, workspace)
-    if model.full_scatter and fast.width > _max_quadratic_width(n_components):
+    if _quadratic_too_wide(model, fast.width, n_components):
         near[:] = False
     if near.all():
         return fast
@@ -151,14 +151,16 @@ def select_kernel(
     return SplitKernel(fast, exact, near)
 
 
-def _max_quadratic_width(n_components):
-    """Widest quadratic expansion cheaper than the per-component kernel.
+def _quadratic_too_wide(model, width, n_components):
+    """Whether full covariances' quadratic expansion of ``width`` features costs
+    more than the per-component kernel.
 
     The expansion costs about ``width`` writes per row, the per-component kernel
     about ``2 k d`` (measured on one core: at d = 32 the expansion loses for k = 3
     and wins for k = 16).
     """
-    return min(_MAX_QUADRATIC_WIDTH, 40 * n_components)
+    max_width = min(_MAX_QUADRATIC_WIDTH, 40 * n_components)
+    return model.full_scatter and width > max_width
 
 
 def _float32_safe(model, params, reference, distances):
@@ -253,9 +255,9 @@ def centred_data(X, reference, model, n_components):
     n_features = X.shape[1]
     if X.nbytes > _MAX_CENTRED_DATA_BYTES or n_features >= _ROW_MAJOR_FEATURES:
         return None
-    if model.full_scatter and not model.pooled_scatter:
+    if not model.pooled_scatter:
         width = QuadraticKernel(n_features, model, reference).width
-        if width > _max_quadratic_width(n_components):
+        if _quadratic_too_wide(model, width, n_components):
             return None
     centred = np.empty(X.shape[::-1], dtype=X.dtype)
     _copy_centred(centred, X, reference)
