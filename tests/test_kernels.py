@@ -526,14 +526,10 @@ def test_expectation_under_either_shift_matches_scipy(
     mean_log_likelihood, statistics = expectation(
         X, sample_weight, params, model, prepared
     )
-    log_prob = _scipy_weighted_log_prob(covariance_type, params, X)
-    weights = np.ones(len(X)) if sample_weight is None else sample_weight
-    expected = np.average(special.logsumexp(log_prob, axis=1), weights=weights)
-    assert mean_log_likelihood == pytest.approx(expected, rel=1e-12)
-    weighted_resp = special.softmax(log_prob, axis=1) * weights[:, None]
-    np.testing.assert_allclose(statistics.nk, weighted_resp.sum(axis=0), rtol=1e-10)
-    expected_means = weighted_resp.T @ X / weighted_resp.sum(axis=0)[:, None]
-    np.testing.assert_allclose(statistics.means, expected_means, rtol=1e-9)
+    expected = _expected_statistics(covariance_type, params, X, sample_weight)
+    assert mean_log_likelihood == pytest.approx(expected[0], rel=1e-12)
+    np.testing.assert_allclose(statistics.nk, expected[1], rtol=1e-10)
+    np.testing.assert_allclose(statistics.means, expected[2], rtol=1e-9)
 
 
 @pytest.mark.parametrize("weighted", [False, True])
