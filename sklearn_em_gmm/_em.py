@@ -248,10 +248,11 @@ def _kernel_row_width(kernel, n_components):
 def map_log_prob_blocks(X, params, model, block_function, out):
     """Fill ``out[rows]`` with ``block_function`` of the rows' weighted log-densities.
 
-    The kernel is centred on the mixture's mean, a point inside the data.
+    The kernel is centred on the mixture's mean, a point inside the data, computed
+    from C-ordered means: the same whatever the order of the arrays given.
     """
     n_components = len(params.weights)
-    reference = params.weights @ params.means
+    reference = params.weights @ np.ascontiguousarray(params.means)
     kernel = select_kernel(model, params, reference, X.dtype)
     coefficients = kernel.coefficients(params)
     with blas_threads(kernel, X.shape[0]):
