@@ -65,6 +65,18 @@ _MAX_FLOAT32_EXACT_FRACTION = 0.125
 # float64.
 _FLOAT32_SUM_ELEMENTS = 1 << 16
 _MIN_FLOAT32_SUM_ROWS = 256
+# OpenBLAS (the SkylakeX kernels of the numpy and scipy wheels) runs a product with
+# few components up to twice as fast per flop on its small-matrix path. It takes that
+# path for a product over C-ordered features up to about 1e6 multiply-adds (measured
+# at k = 16, 65 features: 75 against 36 GFLOP/s in float32), and for the log-densities
+# of features built row by row up to about 1e3 results (at k = 15, 257 features: 70
+# against 44). From k = 32 its general path is as fast. So the fast kernels' products
+# over a block's rows are split into pieces of that size, of at least 256 rows for
+# C-ordered features (fewer cost more calls than they save).
+_SMALL_PRODUCT = 1_000_000
+_SMALL_ROW_MAJOR_RESULT = 1024
+_MAX_SMALL_PRODUCT_COMPONENTS = 16
+_MIN_PRODUCT_ROWS = 256
 # Features from which quadratic features are built row by row (diag, spherical).
 _ROW_MAJOR_FEATURES = 64
 # Features from which the exact diag/spherical kernel subtracts the means from rows
@@ -332,22 +344,68 @@ def log_density_bound(model, params):
     return float(finite.max()) if len(finite) else 0.0
 
 
-def _sum_of_row_products(left, right):
-    """``left @ right.T``: sums over rows (the trailing axis) of their products.
+def _product_rows(n_components, n_features, n_rows):
+    """Rows per piece of a product of (n_components, rows) and (rows, n_features)
+    matrices: pieces for OpenBLAS's small-matrix path where that is faster (see
+    ``_SMALL_PRODUCT``), else all ``n_rows``."""
+    if n_components > _MAX_SMALL_PRODUCT_COMPONENTS:
+        return max(1, n_rows)
+    products_per_row = max(1, n_components * n_features)
+    return max(_MIN_PRODUCT_ROWS, _SMALL_PRODUCT // products_per_row)
 
-    float32 sums run over chunks of rows, then in float64: a sum's rounding grows
-    with its rows, and the fast kernels' moments cancel up to
+
+def _product_by_columns(left, right, out):
+    """``out = left @ right``, in pieces of right's columns (see ``_SMALL_PRODUCT``).
+
+    ``left`` is (n_components, n_features), ``right`` (n_features, n_rows) in either
+    order, ``out`` (n_components, n_rows).
+    """
+    n_components, n_rows = out.shape
+    if right.flags.c_contiguous:
+        step = _product_rows(n_components, len(right), n_rows)
+    elif n_components <= _MAX_SMALL_PRODUCT_COMPONENTS:
+        step = max(1, _SMALL_ROW_MAJOR_RESULT // max(1, n_components))
+    else:
+        step = max(1, n_rows)
+    for start in range(0, n_rows, step):
+        columns = slice(start, start + step)
+        np.matmul(left, right[:, columns], out=out[:, columns])
+    return out
+
+
+def _sum_of_row_products(left, right):
+    """``left @ right.T`` in float64: sums over rows (the trailing axis) of their
+    products, in pieces of rows (see ``_SMALL_PRODUCT``).
+
+    float32 pieces hold at most ``_FLOAT32_SUM_ELEMENTS`` and are summed in float64:
+    a sum's rounding grows with its rows, and the fast kernels' moments cancel up to
     ``_MAX_CANCELLATION_FLOAT32`` times (measured at d = 64, per-feature
     cancellation up to ~400: variances 3e-4 off over 1859 rows, 5e-5 over 508).
     """
-    if left.dtype == np.float64:
-        return left @ right.T
-    chunk = max(_MIN_FLOAT32_SUM_ROWS, _FLOAT32_SUM_ELEMENTS // len(right))
+    step = _product_rows(len(left), len(right), left.shape[1])
+    if left.dtype == np.float32:
+        step = min(
+            step, max(_MIN_FLOAT32_SUM_ROWS, _FLOAT32_SUM_ELEMENTS // len(right))
+        )
+    n_rows = left.shape[1]
+    if step >= n_rows and left.dtype == np.float64:
+        # C-ordered, as the statistics drawn from it must be
+        return np.ascontiguousarray(_row_products(left, right, slice(None)))
     total = np.zeros((len(left), len(right)))
-    for start in range(0, left.shape[1], chunk):
-        rows = slice(start, start + chunk)
-        total += left[:, rows] @ right[:, rows].T
+    for start in range(0, n_rows, step):
+        total += _row_products(left, right, slice(start, start + step))
     return total
+
+
+def _row_products(left, right, rows):
+    """``left[:, rows] @ right[:, rows].T``, the faster way round for right's order.
+
+    A C-ordered ``right`` goes first, ``(right @ left.T).T``: OpenBLAS is up to twice
+    as fast that way (measured at 561 features, float32), and no slower elsewhere.
+    """
+    if right.flags.c_contiguous:
+        return (right[:, rows] @ left[:, rows].T).T
+    return left[:, rows] @ right[:, rows].T
 
 
 @functools.cache
@@ -455,17 +513,20 @@ class QuadraticKernel:
         """``log w_k + log N(x | mu_k, Sigma_k) - log_offset``, (n_components, rows)."""
         shape = (len(coefficients), phi.shape[1])
         log_prob = self.workspace.empty("quadratic.log_prob", shape, self.dtype)
-        if self.dtype == np.float32 and not phi.flags.c_contiguous:
-            # OpenBLAS's float32 product with few components runs at half speed
-            # on phi built row by row; taking it as (rows, k) and transposing
-            # that does not (measured at d = 128, k = 3 and 16; float64 gains
-            # nothing)
+        if (
+            self.dtype == np.float32
+            and not phi.flags.c_contiguous
+            and len(coefficients) > _MAX_SMALL_PRODUCT_COMPONENTS
+        ):
+            # OpenBLAS's float32 product with many components is faster on phi
+            # built row by row taken as (rows, k), then transposed (measured at
+            # d = 128, k = 64: 88 against 79 GFLOP/s; float64 gains nothing)
             row_major = self.workspace.empty(
                 "quadratic.row_major_log_prob", shape[::-1], self.dtype
             )
             np.copyto(log_prob, np.matmul(phi.T, coefficients.T, out=row_major).T)
             return log_prob
-        return np.matmul(coefficients, phi, out=log_prob)
+        return _product_by_columns(coefficients, phi, log_prob)
 
     def moments(self, phi, resp, row_scale):
         """Moments about ``c`` of each component, shape (k, width).
@@ -562,7 +623,7 @@ class SharedPrecisionKernel:
     def weighted_log_prob(self, block, coefficients):
         shape = (len(coefficients[1]), block[1].shape[1])
         log_prob = self.workspace.empty("shared.log_prob", shape, self.dtype)
-        return np.matmul(coefficients[1], block[1], out=log_prob)
+        return _product_by_columns(coefficients[1], block[1], log_prob)
 
     def moments(self, block, resp, row_scale):
         """``[sum r_k x~, nk]`` of each component, shape (k, d + 1)."""

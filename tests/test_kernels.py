@@ -1,5 +1,6 @@
 """The E-step, M-step and statistics against independent references."""
 
+import copy
 import math
 import warnings
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 from conftest import COVARIANCE_TYPES
 from scipy import special, stats
+from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
@@ -35,6 +37,7 @@ from sklearn_em_gmm._kernels import (
     QuadraticKernel,
     SharedPrecisionKernel,
     SplitKernel,
+    _product_by_columns,
     _sum_of_row_products,
     centred_data,
     select_kernel,
@@ -801,6 +804,53 @@ def test_float32_sums_of_row_products_run_in_float64_over_chunks(n_rows):
     scale = np.abs(left64) @ np.abs(right64).T
     error = np.abs(total - left64 @ right64.T)
     assert np.all(error <= 4 * np.finfo(np.float32).eps * scale)
+
+
+@pytest.mark.parametrize("n_components", [3, 15, 40])
+@pytest.mark.parametrize("row_major", [False, True])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_products_in_pieces_are_the_whole_products(n_components, row_major, dtype):
+    # 3 and 15 components run in pieces of rows (an uneven last one), 40 in one
+    rng = np.random.RandomState(0)
+    n_features, n_rows = 257, 3001
+    left = rng.normal(size=(n_components, n_features)).astype(dtype)
+    values = rng.normal(size=(n_rows, n_features)).astype(dtype)
+    right = values.T if row_major else np.ascontiguousarray(values.T)
+    out = np.full((n_components, n_rows), np.nan, dtype=dtype)
+    product = _product_by_columns(left, right, out)
+    assert product is out
+    expected = left.astype(np.float64) @ right.astype(np.float64)
+    scale = np.abs(left.astype(np.float64)) @ np.abs(right.astype(np.float64))
+    assert np.all(
+        np.abs(out - expected) <= 4 * n_features * np.finfo(dtype).eps * scale
+    )
+
+    resp = rng.uniform(size=(n_components, n_rows)).astype(dtype)
+    total = _sum_of_row_products(resp, right)
+    assert total.dtype == np.float64 and total.flags.c_contiguous
+    assert total.shape == (n_components, n_features)
+    resp64, right64 = resp.astype(np.float64), right.astype(np.float64)
+    scale = resp64 @ np.abs(right64).T
+    error = np.abs(total - resp64 @ right64.T)
+    assert np.all(error <= 4 * 256 * np.finfo(dtype).eps * scale)
+
+
+def test_predictions_do_not_depend_on_the_order_of_the_parameters():
+    X, _ = make_blobs(n_samples=300, n_features=3, centers=3, random_state=0)
+    for covariance_type in ["full", "tied", "diag", "spherical"]:
+        fitted = GaussianMixture(3, covariance_type=covariance_type, random_state=0)
+        fitted.fit(X)
+        for name in ["weights_", "means_", "covariances_", "precisions_cholesky_"]:
+            assert getattr(fitted, name).flags.c_contiguous, name
+        reordered = copy.deepcopy(fitted)
+        reordered.means_ = np.asfortranarray(fitted.means_)
+        reordered.precisions_cholesky_ = np.asfortranarray(fitted.precisions_cholesky_)
+        np.testing.assert_array_equal(
+            reordered.predict_proba(X), fitted.predict_proba(X)
+        )
+        np.testing.assert_array_equal(
+            reordered.score_samples(X), fitted.score_samples(X)
+        )
 
 
 def test_float32_quadratic_log_prob_from_row_major_features():
