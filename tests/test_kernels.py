@@ -283,7 +283,7 @@ def test_expectation_in_a_reused_workspace_is_right_pass_after_pass(
     # blocks of 256 rows, a shorter last one; with a far cluster, split passes
     # whose two kernels share the workspace (tied: the exact kernel), without it
     # the fast kernels (tied: the shared precision)
-    monkeypatch.setattr(em_module, "_BLOCK_BYTES", 1)
+    monkeypatch.setattr(em_module, "_PASS_BYTES", 1)
     X = _blobs_with_a_far_cluster(covariance_type)
     X = (X if far else X[:400]).astype(dtype)
     model = get_covariance_model(covariance_type)
