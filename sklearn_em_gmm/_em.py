@@ -15,15 +15,17 @@ from ._kernels import blas_threads, centred_data, log_density_bound, select_kern
 from ._stats import SufficientStatistics
 from ._workspace import Workspace
 
-# Rows per block of a one-off pass over X are chosen so that a block's temporaries
-# hold about this many bytes (2 MiB).
+# Rows per block of the passes that prepare a fit (the data's mean and second
+# moment, the initial statistics) are chosen so that a block's temporaries hold about
+# this many bytes (2 MiB).
 _BLOCK_BYTES = 1 << 21
 _MIN_BLOCK_ROWS = 256
-# A kernel's passes, every iteration, take blocks of up to 8 MiB of temporaries, of
-# which up to 2 MiB of expanded rows: the moments' product reads those again, from
-# cache. Measured over 20 configurations of the benchmark's grid against 2 MiB for
-# all: 1.08x (geometric mean; up to 1.2x at d = 8, k = 16, where the cost of each
-# numpy call spreads over more rows; 0.93x at worst, d = 32, k = 16 spherical).
+# The kernels' passes (every EM iteration, predict and score) take blocks of up to
+# 8 MiB of temporaries, of which up to 2 MiB of expanded rows: the E-step's moments
+# product reads those again, from cache. Measured over 20 configurations of the
+# benchmark's grid against 2 MiB for all: 1.08x (geometric mean; up to 1.2x at d = 8,
+# k = 16, where the cost of each numpy call spreads over more rows; 0.93x at worst,
+# d = 32, k = 16 spherical); predict up to 1.25x.
 _PASS_BYTES = 1 << 23
 _EXPANDED_BYTES = 1 << 21
 # float64 terms are floored at this fraction of their shift (each row's largest term,

@@ -70,9 +70,10 @@ _MIN_FLOAT32_SUM_ROWS = 256
 # path for a product over C-ordered features up to about 1e6 multiply-adds (measured
 # at k = 16, 65 features: 75 against 36 GFLOP/s in float32), and for the log-densities
 # of features built row by row up to about 1e3 results (at k = 15, 257 features: 70
-# against 44). From k = 32 its general path is as fast. So the fast kernels' products
-# over a block's rows are split into pieces of that size, of at least 256 rows for
-# C-ordered features (fewer cost more calls than they save).
+# against 44 in float32, 40 against 33 in float64). From k = 32 its general path is as
+# fast. So the fast kernels' products over a block's rows are split into pieces of
+# that size, of at least 256 rows for C-ordered features (fewer cost more calls than
+# they save).
 _SMALL_PRODUCT = 1_000_000
 _SMALL_ROW_MAJOR_RESULT = 1024
 _MAX_SMALL_PRODUCT_COMPONENTS = 16
@@ -85,7 +86,8 @@ _ROW_MAJOR_DELTAS = 32
 # Largest copy of the data, centred and transposed, kept for a fit (see centred_data):
 # 16 MiB, a bound on a fit's memory whatever the size of X.
 _MAX_CENTRED_DATA_BYTES = 1 << 24
-# Floats in one pass's expanded rows above which BLAS threads are worth limiting.
+# Floats in one pass's expanded rows above which BLAS threads are worth limiting
+# (about one block's).
 _LARGE_PASS = 1 << 18
 
 
@@ -96,7 +98,7 @@ def blas_threads(kernel, n_rows):
     OpenBLAS's threads slow down (3.5x at n=1e5, d=8, k=16 on 2 cores); the
     per-component kernel's large products keep the threads they are given. Setting
     the limit costs about 10 us once the libraries are known, worth it for a pass
-    of more than a few blocks.
+    over more than ``_LARGE_PASS`` expanded floats.
     """
     if kernel.large_products or n_rows * kernel.width < _LARGE_PASS:
         return nullcontext()
@@ -344,11 +346,17 @@ def log_density_bound(model, params):
     return float(finite.max()) if len(finite) else 0.0
 
 
-def _product_rows(n_components, n_features, n_rows):
-    """Rows per piece of a product of (n_components, rows) and (rows, n_features)
-    matrices: pieces for OpenBLAS's small-matrix path where that is faster (see
-    ``_SMALL_PRODUCT``), else all ``n_rows``."""
-    if n_components > _MAX_SMALL_PRODUCT_COMPONENTS:
+def _small_products(n_components):
+    """Whether products with ``n_components`` are worth splitting for OpenBLAS's
+    small-matrix path (see ``_SMALL_PRODUCT``)."""
+    return n_components <= _MAX_SMALL_PRODUCT_COMPONENTS
+
+
+def _piece_rows(n_components, n_features, n_rows):
+    """Rows per piece of a product over rows between (n_components, rows) and
+    (n_features, rows) C-ordered matrices: small enough for OpenBLAS's small-matrix
+    path where that is faster (see ``_SMALL_PRODUCT``), else all ``n_rows``."""
+    if not _small_products(n_components):
         return max(1, n_rows)
     products_per_row = max(1, n_components * n_features)
     return max(_MIN_PRODUCT_ROWS, _SMALL_PRODUCT // products_per_row)
@@ -362,8 +370,8 @@ def _product_by_columns(left, right, out):
     """
     n_components, n_rows = out.shape
     if right.flags.c_contiguous:
-        step = _product_rows(n_components, len(right), n_rows)
-    elif n_components <= _MAX_SMALL_PRODUCT_COMPONENTS:
+        step = _piece_rows(n_components, len(right), n_rows)
+    elif _small_products(n_components):
         step = max(1, _SMALL_ROW_MAJOR_RESULT // max(1, n_components))
     else:
         step = max(1, n_rows)
@@ -377,12 +385,13 @@ def _sum_of_row_products(left, right):
     """``left @ right.T`` in float64: sums over rows (the trailing axis) of their
     products, in pieces of rows (see ``_SMALL_PRODUCT``).
 
-    float32 pieces hold at most ``_FLOAT32_SUM_ELEMENTS`` and are summed in float64:
+    float32 pieces hold at most ``_FLOAT32_SUM_ELEMENTS`` floats (at least 256 rows)
+    and are summed in float64:
     a sum's rounding grows with its rows, and the fast kernels' moments cancel up to
     ``_MAX_CANCELLATION_FLOAT32`` times (measured at d = 64, per-feature
     cancellation up to ~400: variances 3e-4 off over 1859 rows, 5e-5 over 508).
     """
-    step = _product_rows(len(left), len(right), left.shape[1])
+    step = _piece_rows(len(left), len(right), left.shape[1])
     if left.dtype == np.float32:
         step = min(
             step, max(_MIN_FLOAT32_SUM_ROWS, _FLOAT32_SUM_ELEMENTS // len(right))
@@ -518,7 +527,7 @@ class QuadraticKernel:
         if (
             self.dtype == np.float32
             and not phi.flags.c_contiguous
-            and len(coefficients) > _MAX_SMALL_PRODUCT_COMPONENTS
+            and not _small_products(len(coefficients))
         ):
             # OpenBLAS's float32 product with many components is faster on phi
             # built row by row taken as (rows, k), then transposed (measured at

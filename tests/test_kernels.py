@@ -22,6 +22,7 @@ from sklearn_em_gmm._covariance import (
 )
 from sklearn_em_gmm._em import (
     MixtureParameters,
+    _kernel_row_blocks,
     component_argmax,
     data_mean,
     expectation,
@@ -806,13 +807,18 @@ def test_float32_sums_of_row_products_run_in_float64_over_chunks(n_rows):
     assert np.all(error <= 4 * np.finfo(np.float32).eps * scale)
 
 
-@pytest.mark.parametrize("n_components", [3, 15, 40])
+@pytest.mark.parametrize(
+    ("n_components", "n_features"), [(3, 257), (15, 257), (40, 257), (40, 6)]
+)
 @pytest.mark.parametrize("row_major", [False, True])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_products_in_pieces_are_the_whole_products(n_components, row_major, dtype):
-    # 3 and 15 components run in pieces of rows (an uneven last one), 40 in one
+def test_products_in_pieces_are_the_whole_products(
+    n_components, n_features, row_major, dtype
+):
+    # 3 and 15 components run in pieces of rows (an uneven last one), 40 in one;
+    # moments of 257 C-ordered features go features first, of 6 components first
     rng = np.random.RandomState(0)
-    n_features, n_rows = 257, 3001
+    n_rows = 3001
     left = rng.normal(size=(n_components, n_features)).astype(dtype)
     values = rng.normal(size=(n_rows, n_features)).astype(dtype)
     right = values.T if row_major else np.ascontiguousarray(values.T)
@@ -835,28 +841,59 @@ def test_products_in_pieces_are_the_whole_products(n_components, row_major, dtyp
     assert np.all(error <= 4 * 256 * np.finfo(dtype).eps * scale)
 
 
-def test_predictions_do_not_depend_on_the_order_of_the_parameters():
-    X, _ = make_blobs(n_samples=300, n_features=3, centers=3, random_state=0)
-    for covariance_type in ["full", "tied", "diag", "spherical"]:
-        fitted = GaussianMixture(3, covariance_type=covariance_type, random_state=0)
-        fitted.fit(X)
-        for name in ["weights_", "means_", "covariances_", "precisions_cholesky_"]:
-            assert getattr(fitted, name).flags.c_contiguous, name
-        reordered = copy.deepcopy(fitted)
-        reordered.means_ = np.asfortranarray(fitted.means_)
-        reordered.precisions_cholesky_ = np.asfortranarray(fitted.precisions_cholesky_)
-        np.testing.assert_array_equal(
-            reordered.predict_proba(X), fitted.predict_proba(X)
-        )
-        np.testing.assert_array_equal(
-            reordered.score_samples(X), fitted.score_samples(X)
-        )
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_predictions_do_not_depend_on_the_order_of_the_parameters(covariance_type):
+    X, _ = make_blobs(n_samples=300, n_features=6, centers=5, random_state=0)
+    fitted = GaussianMixture(5, covariance_type=covariance_type, random_state=0)
+    fitted.fit(X)
+    for name in ["weights_", "means_", "covariances_", "precisions_cholesky_"]:
+        assert getattr(fitted, name).flags.c_contiguous, name
+    reordered = copy.deepcopy(fitted)
+    reordered.means_ = np.asfortranarray(fitted.means_)
+    reordered.precisions_cholesky_ = np.asfortranarray(fitted.precisions_cholesky_)
+    # the mixture's mean rounds differently from F-ordered means on these data
+    assert not np.array_equal(
+        fitted.weights_ @ reordered.means_, fitted.weights_ @ fitted.means_
+    )
+    np.testing.assert_array_equal(reordered.predict_proba(X), fitted.predict_proba(X))
+    np.testing.assert_array_equal(reordered.score_samples(X), fitted.score_samples(X))
 
 
-def test_float32_quadratic_log_prob_from_row_major_features():
-    # d = 64: the features are built row by row; the float32 product is taken as
-    # (rows, k) and transposed
-    model, params = _random_parameters("diag", n_components=3, n_features=64)
+@pytest.mark.parametrize("n_features", [6, 300])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernel_row_blocks_bound_temporaries_and_expanded_rows(n_features, dtype):
+    model = get_covariance_model("diag")
+    kernel = QuadraticKernel(n_features, model, np.zeros(n_features), dtype)
+    n_components, n_samples = 64, 10**6
+    blocks = list(_kernel_row_blocks(kernel, n_components, n_samples))
+    assert blocks[0].start == 0 and blocks[-1].stop == n_samples
+    assert all(a.stop == b.start for a, b in zip(blocks[:-1], blocks[1:], strict=True))
+    rows = blocks[0].stop
+    itemsize = np.dtype(dtype).itemsize
+    pass_bytes = rows * (kernel.width + 3 * n_components) * itemsize
+    expanded_bytes = rows * kernel.width * itemsize
+    assert pass_bytes <= em_module._PASS_BYTES
+    assert expanded_bytes <= em_module._EXPANDED_BYTES
+    # the tighter bound is reached to within a row
+    one_more = (rows + 1) * itemsize
+    assert (
+        one_more * (kernel.width + 3 * n_components) > em_module._PASS_BYTES
+        or one_more * kernel.width > em_module._EXPANDED_BYTES
+    )
+
+
+def test_kernel_row_blocks_keep_at_least_256_rows(monkeypatch):
+    monkeypatch.setattr(em_module, "_PASS_BYTES", 1)
+    kernel = QuadraticKernel(2, get_covariance_model("diag"), np.zeros(2))
+    blocks = list(_kernel_row_blocks(kernel, 3, 1000))
+    assert [b.stop - b.start for b in blocks] == [256, 256, 256, 232]
+
+
+@pytest.mark.parametrize("n_components", [3, 40])
+def test_float32_quadratic_log_prob_from_row_major_features(n_components):
+    # d = 64: the features are built row by row; with 3 components the product runs
+    # in pieces of rows, with 40 it is taken as (rows, k) and transposed
+    model, params = _random_parameters("diag", n_components=n_components, n_features=64)
     X = np.random.RandomState(1).normal(scale=3.0, size=(500, 64))
     params32 = MixtureParameters(*(a.astype(np.float32) for a in params))
     params64 = MixtureParameters(*(a.astype(np.float64) for a in params32))
@@ -869,7 +906,7 @@ def test_float32_quadratic_log_prob_from_row_major_features():
         results.append(kernel.weighted_log_prob(phi, coefficients))
     log_prob32, log_prob64 = results
     assert log_prob32.dtype == np.float32 and log_prob32.flags.c_contiguous
-    assert log_prob32.shape == (3, 500)
+    assert log_prob32.shape == (n_components, 500)
     np.testing.assert_allclose(log_prob32, log_prob64, rtol=1e-5, atol=1e-3)
 
 
