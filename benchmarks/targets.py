@@ -2,9 +2,11 @@
 
 The grid is usually run in parts (by ``--filter n=...``, each with its own budget);
 this reads the same-start tables of all parts (where a configuration appears in
-several, the last report that timed both sides counts) and prints, over them, the
-summary the targets are stated in: geometric means, the smallest ratios, each target
-with the configurations it covers, float32 against float64, and peak memory.
+several, the last report that timed both sides counts for its timing, except that a
+memory run's one short round does not replace another report's timing) and prints,
+over them, the summary the targets are stated in: geometric means, the smallest
+ratios, each target with the configurations it covers, float32 against float64, and
+peak memory.
 
     python benchmarks/targets.py report-1e4.md report-1e5.md report-1e6.md
 """
@@ -166,14 +168,28 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("reports", nargs="+", help="Markdown reports of bench_em.py")
     args = parser.parse_args()
-    # a configuration measured in several reports: the last one that timed both
     results = {}
     for path in args.reports:
         for result in parse(same_start_rows(path)):
-            earlier = results.get(result["label"])
-            if earlier is None or not math.isnan(result["ratio"]):
-                results[result["label"]] = result
+            results[result["label"]] = _merged(results.get(result["label"]), result)
     print("\n".join(summary(list(results.values()))))
+
+
+def _merged(earlier, later):
+    """A configuration measured in two reports: the timing of the later one that
+    timed both sides, unless it is a memory run (one short round) and the earlier
+    timed both; the memory of whichever measured it, the later first."""
+    if earlier is None:
+        return later
+    merged = dict(later)
+    later_is_memory_run = not math.isnan(later["ours_mib"])
+    if math.isnan(later["ratio"]) or (
+        later_is_memory_run and not math.isnan(earlier["ratio"])
+    ):
+        merged.update(ours=earlier["ours"], ratio=earlier["ratio"])
+    if not later_is_memory_run:
+        merged.update(ours_mib=earlier["ours_mib"], sklearn_mib=earlier["sklearn_mib"])
+    return merged
 
 
 if __name__ == "__main__":

@@ -268,11 +268,8 @@ def _kernel_row_blocks(kernel, n_components, n_samples):
 def map_log_prob_blocks(X, params, model, block_function, out):
     """Fill ``out[rows]`` with ``block_function`` of the rows' weighted log-densities.
 
-    The kernel is centred on the mixture's mean, a point inside the data. The
-    parameters are taken C-ordered, so that the results are the same bits whatever
-    the memory order of the arrays given (products round by it).
+    The kernel is centred on the mixture's mean, a point inside the data.
     """
-    params = MixtureParameters(*(np.ascontiguousarray(array) for array in params))
     n_components = len(params.weights)
     reference = params.weights @ params.means
     kernel = select_kernel(model, params, reference, X.dtype)

@@ -331,8 +331,11 @@ default='kmeans'
                 f"X has {n_features} features, but the warm-started model was fitted "
                 f"with {self.means_.shape[1]}; set warm_start=False to refit."
             )
-        # The fit runs in X's dtype, whatever the dtype of the initial parameters.
-        given = {name: value.astype(X.dtype) for name, value in given.items()}
+        # The fit runs in X's dtype, whatever the dtype of the initial parameters, on
+        # C-ordered arrays: products round by memory order.
+        given = {
+            name: value.astype(X.dtype, order="C") for name, value in given.items()
+        }
         reference = data_mean(X, sample_weight)
         repair = None
         if self.on_degenerate == "recover":
@@ -413,8 +416,18 @@ default='kmeans'
         return given
 
     def _fitted_parameters(self):
+        """The fitted parameters, C-ordered: the same bits whatever the memory order
+        of the attributes (products round by it)."""
         return MixtureParameters(
-            self.weights_, self.means_, self.covariances_, self.precisions_cholesky_
+            *(
+                np.ascontiguousarray(array)
+                for array in (
+                    self.weights_,
+                    self.means_,
+                    self.covariances_,
+                    self.precisions_cholesky_,
+                )
+            )
         )
 
     def _set_fitted_parameters(self, params, model):

@@ -60,20 +60,20 @@ _MAX_CANCELLATION_FLOAT32 = 1e3
 # Largest fraction of the components the exact kernel takes over from a float32 fast
 # kernel, to keep the fast kernel in float32 (none below 8 components).
 _MAX_FLOAT32_EXACT_FRACTION = 0.125
-# float32 moments are summed in chunks of rows holding about this many floats, at
+# float32 moments are summed in chunks of rows holding at most this many floats, at
 # least 256 rows (fewer cost more matrix products than they save rounding), then in
 # float64.
 _FLOAT32_SUM_ELEMENTS = 1 << 16
 _MIN_FLOAT32_SUM_ROWS = 256
 # OpenBLAS (the SkylakeX kernels of the numpy and scipy wheels) runs a product with
 # few components up to twice as fast per flop on its small-matrix path. It takes that
-# path for a product over C-ordered features up to about 1e6 multiply-adds (measured
-# at k = 16, 65 features: 75 against 36 GFLOP/s in float32), and for the log-densities
-# of features built row by row up to about 1e3 results (at k = 15, 257 features: 70
-# against 44 in float32, 40 against 33 in float64). From k = 32 its general path is as
-# fast. So the fast kernels' products over a block's rows are split into pieces of
-# that size, of at least 256 rows for C-ordered features (fewer cost more calls than
-# they save).
+# path for a product over C-ordered features (one row per feature) up to about 1e6
+# multiply-adds (measured at k = 16, 65 features: 75 against 36 GFLOP/s in float32),
+# and for the log-densities of features built row by row up to about 1e3 results (at
+# k = 15, 257 features: 70 against 44 in float32, 40 against 33 in float64). From
+# k = 32 its general path is as fast. So the fast kernels' products over a block's
+# rows are split into pieces of that size, of at least 256 rows for C-ordered
+# features (fewer cost more calls than they save).
 _SMALL_PRODUCT = 1_000_000
 _SMALL_ROW_MAJOR_RESULT = 1024
 _MAX_SMALL_PRODUCT_COMPONENTS = 16

@@ -38,7 +38,9 @@ from sklearn_em_gmm._kernels import (
     QuadraticKernel,
     SharedPrecisionKernel,
     SplitKernel,
+    _piece_rows,
     _product_by_columns,
+    _row_products,
     _sum_of_row_products,
     centred_data,
     select_kernel,
@@ -815,8 +817,9 @@ def test_float32_sums_of_row_products_run_in_float64_over_chunks(n_rows):
 def test_products_in_pieces_are_the_whole_products(
     n_components, n_features, row_major, dtype
 ):
-    # 3 and 15 components run in pieces of rows (an uneven last one), 40 in one;
-    # moments of 257 C-ordered features go features first, of 6 components first
+    # products with 3 and 15 components run in pieces of rows (an uneven last
+    # one), with 40 whole; moments of 257 C-ordered features go features first,
+    # of 6 components first
     rng = np.random.RandomState(0)
     n_rows = 3001
     left = rng.normal(size=(n_components, n_features)).astype(dtype)
@@ -831,7 +834,15 @@ def test_products_in_pieces_are_the_whole_products(
         np.abs(out - expected) <= 4 * n_features * np.finfo(dtype).eps * scale
     )
 
+    expected_rows = n_rows if n_components > 16 else 1000000 // (n_components * 257)
+    if n_features == 257:
+        assert _piece_rows(n_components, n_features, n_rows) == expected_rows
+
     resp = rng.uniform(size=(n_components, n_rows)).astype(dtype)
+    features_first = not row_major and n_features >= n_components
+    # (right @ left.T).T is F-ordered, left @ right.T C-ordered
+    whole = _row_products(resp, right, slice(None))
+    assert whole.flags.c_contiguous != features_first
     total = _sum_of_row_products(resp, right)
     assert total.dtype == np.float64 and total.flags.c_contiguous
     assert total.shape == (n_components, n_features)
@@ -842,9 +853,16 @@ def test_products_in_pieces_are_the_whole_products(
 
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
-def test_predictions_do_not_depend_on_the_order_of_the_parameters(covariance_type):
-    X, _ = make_blobs(n_samples=300, n_features=6, centers=5, random_state=0)
-    fitted = GaussianMixture(5, covariance_type=covariance_type, random_state=0)
+@pytest.mark.parametrize(("n_features", "n_components"), [(6, 5), (20, 7)])
+def test_predictions_do_not_depend_on_the_order_of_the_parameters(
+    covariance_type, n_features, n_components
+):
+    X, _ = make_blobs(
+        n_samples=300, n_features=n_features, centers=n_components, random_state=0
+    )
+    fitted = GaussianMixture(
+        n_components, covariance_type=covariance_type, random_state=0
+    )
     fitted.fit(X)
     for name in ["weights_", "means_", "covariances_", "precisions_cholesky_"]:
         assert getattr(fitted, name).flags.c_contiguous, name
@@ -857,6 +875,46 @@ def test_predictions_do_not_depend_on_the_order_of_the_parameters(covariance_typ
     )
     np.testing.assert_array_equal(reordered.predict_proba(X), fitted.predict_proba(X))
     np.testing.assert_array_equal(reordered.score_samples(X), fitted.score_samples(X))
+
+
+def _fortran_ordered(array):
+    return np.asfortranarray(array) if array.ndim > 1 else array
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_fits_do_not_depend_on_the_order_of_the_starting_parameters(covariance_type):
+    X, _ = make_blobs(n_samples=300, n_features=20, centers=7, random_state=0)
+    start = GaussianMixture(
+        7, covariance_type=covariance_type, random_state=0, max_iter=2
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start.fit(X)
+        given = {
+            "weights_init": start.weights_,
+            "means_init": start.means_,
+            "precisions_init": start.precisions_,
+        }
+        fits = []
+        for order in [np.ascontiguousarray, _fortran_ordered]:
+            # starting parameters given, and a warm start from fitted ones
+            from_given = GaussianMixture(
+                7,
+                covariance_type=covariance_type,
+                max_iter=5,
+                **{name: order(value) for name, value in given.items()},
+            ).fit(X)
+            warm = copy.deepcopy(start).set_params(warm_start=True, max_iter=5)
+            for name in ["weights_", "means_", "covariances_", "precisions_cholesky_"]:
+                setattr(warm, name, order(getattr(start, name)))
+            fits.append((from_given, warm.fit(X)))
+    assert fits[1][0].means_.flags.c_contiguous
+    for fitted, reordered in zip(fits[0], fits[1], strict=True):
+        for name in ["weights_", "means_", "covariances_", "precisions_cholesky_"]:
+            np.testing.assert_array_equal(
+                getattr(reordered, name), getattr(fitted, name), err_msg=name
+            )
+        assert reordered.lower_bound_ == fitted.lower_bound_
 
 
 @pytest.mark.parametrize("n_features", [6, 300])
