@@ -352,12 +352,15 @@ def _small_products(n_components):
     return n_components <= _MAX_SMALL_PRODUCT_COMPONENTS
 
 
-def _piece_rows(n_components, n_features, n_rows):
+def _piece_rows(n_components, n_features, n_rows, row_major=False):
     """Rows per piece of a product over rows between (n_components, rows) and
-    (n_features, rows) C-ordered matrices: small enough for OpenBLAS's small-matrix
-    path where that is faster (see ``_SMALL_PRODUCT``), else all ``n_rows``."""
+    (n_features, rows) matrices: small enough for OpenBLAS's small-matrix path where
+    that is faster (see ``_SMALL_PRODUCT``), else all ``n_rows``. ``row_major``: the
+    log-densities of features built row by row."""
     if not _small_products(n_components):
         return max(1, n_rows)
+    if row_major:
+        return max(1, _SMALL_ROW_MAJOR_RESULT // max(1, n_components))
     products_per_row = max(1, n_components * n_features)
     return max(_MIN_PRODUCT_ROWS, _SMALL_PRODUCT // products_per_row)
 
@@ -369,12 +372,8 @@ def _product_by_columns(left, right, out):
     order, ``out`` (n_components, n_rows).
     """
     n_components, n_rows = out.shape
-    if right.flags.c_contiguous:
-        step = _piece_rows(n_components, len(right), n_rows)
-    elif _small_products(n_components):
-        step = max(1, _SMALL_ROW_MAJOR_RESULT // max(1, n_components))
-    else:
-        step = max(1, n_rows)
+    row_major = not right.flags.c_contiguous
+    step = _piece_rows(n_components, len(right), n_rows, row_major)
     for start in range(0, n_rows, step):
         columns = slice(start, start + step)
         np.matmul(left, right[:, columns], out=out[:, columns])
@@ -386,10 +385,10 @@ def _sum_of_row_products(left, right):
     products, in pieces of rows (see ``_SMALL_PRODUCT``).
 
     float32 pieces hold at most ``_FLOAT32_SUM_ELEMENTS`` floats (at least 256 rows)
-    and are summed in float64:
-    a sum's rounding grows with its rows, and the fast kernels' moments cancel up to
-    ``_MAX_CANCELLATION_FLOAT32`` times (measured at d = 64, per-feature
-    cancellation up to ~400: variances 3e-4 off over 1859 rows, 5e-5 over 508).
+    and are summed in float64: a sum's rounding grows with its rows, and the fast
+    kernels' moments cancel up to ``_MAX_CANCELLATION_FLOAT32`` times (measured at
+    d = 64, per-feature cancellation up to ~400: variances 3e-4 off over 1859 rows,
+    5e-5 over 508).
     """
     step = _piece_rows(len(left), len(right), left.shape[1])
     if left.dtype == np.float32:
