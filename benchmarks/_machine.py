@@ -65,6 +65,28 @@ def memory_bandwidth(n_bytes=1 << 29):
     return 2.0 * n_bytes / _best_seconds(lambda: np.copyto(target, source))
 
 
+def exp_seconds_per_value(dtype, size=1 << 15):
+    """Best time of numpy's ``exp`` per value, in seconds.
+
+    The values are uniform in ``[-50, 0]``, as shifted log-responsibilities mostly
+    are, so no float64 result falls in exp's slow subnormal range; ``size`` values
+    stay in cache, as a block's do. numpy evaluates float64 ``exp`` with SIMD only on
+    AVX-512 machines, elsewhere one value at a time, about ten times slower.
+
+    Parameters
+    ----------
+    dtype : {"float64", "float32"}
+    size : int, default=2**15
+
+    Returns
+    -------
+    seconds : float
+    """
+    values = np.random.default_rng(0).uniform(-50.0, 0.0, size).astype(dtype)
+    out = np.empty_like(values)
+    return _best_seconds(lambda: np.exp(values, out=out), min_total=0.2) / size
+
+
 def _cpu_model():
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

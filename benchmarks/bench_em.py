@@ -29,7 +29,13 @@ from threadpoolctl import threadpool_limits
 
 from sklearn_em_gmm import GaussianMixture
 
-from _machine import gemm_peak, load_average, machine_info, memory_bandwidth
+from _machine import (
+    exp_seconds_per_value,
+    gemm_peak,
+    load_average,
+    machine_info,
+    memory_bandwidth,
+)
 from _peak_memory import extra_peak_memory
 from _report import markdown_report, summary_lines, text_table
 from _workload import (
@@ -195,6 +201,7 @@ class EMResult:
     extra_mib: dict = field(default_factory=dict)
     bound_seconds: float = math.nan
     bound_kind: str = ""
+    exp_seconds: float = math.nan
 
     def ms_per_iteration(self, implementation):
         """Median over rounds of fit time / ``max_iter``, in ms (nan if not run)."""
@@ -243,6 +250,17 @@ def iteration_lower_bound(config, speeds):
     return (compute, "F") if compute >= traffic else (traffic, "M")
 
 
+def iteration_exp_seconds(config, speeds):
+    """Seconds numpy's ``exp`` takes for the ``n k`` responsibilities of an iteration.
+
+    Every responsibility needs an exponential; an implementation on numpy makes them
+    in calls of their own, which no BLAS call overlaps. So ``bound + this`` bounds
+    its iteration, and sklearn's time over it bounds its ratio (``ratio ceiling``).
+    """
+    n, k = config.n_samples, config.n_components
+    return n * k * speeds[f"exp {config.dtype}"]
+
+
 def benchmark_em(config, args, speeds, measure_memory):
     """Time both implementations on one configuration, interleaved over rounds.
 
@@ -278,6 +296,7 @@ def benchmark_em(config, args, speeds, measure_memory):
     )
     result = EMResult(config, max_iter, rounds)
     result.bound_seconds, result.bound_kind = iteration_lower_bound(config, speeds)
+    result.exp_seconds = iteration_exp_seconds(config, speeds)
     for _ in range(rounds):
         for name in implementations:
             estimator = same_start_estimator(name, config, start, max_iter)
@@ -352,6 +371,8 @@ EM_HEADERS = [
     "(min-max)",
     "bound ms/it",
     "ours/bound",
+    "exp ms/it",
+    "ratio ceiling",
     "ours MiB",
     "sklearn MiB",
     "rel. diff lower_bound_",
@@ -389,6 +410,10 @@ def em_row(result):
         f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else "-",
         f"{_number(bound_ms)} {result.bound_kind}",
         _number(ours / bound_ms),
+        _number(1e3 * result.exp_seconds),
+        _number(
+            result.ms_per_iteration("sklearn") / (bound_ms + 1e3 * result.exp_seconds)
+        ),
         _number(result.extra_mib.get("ours")),
         _number(result.extra_mib.get("sklearn")),
         f"{result.relative_lower_bound_difference:.1e}",
@@ -477,11 +502,13 @@ def parse_arguments(argv=None):
 
 
 def measure_speeds():
-    """GEMM peak (float64, float32) and copy bandwidth of this machine, once."""
-    _progress("measuring GEMM peak and memory bandwidth")
+    """GEMM peak and exp time (float64, float32) and copy bandwidth, once."""
+    _progress("measuring GEMM peak, exp and memory bandwidth")
     return {
         "float64": gemm_peak("float64"),
         "float32": gemm_peak("float32"),
+        "exp float64": exp_seconds_per_value("float64"),
+        "exp float32": exp_seconds_per_value("float32"),
         "bandwidth": memory_bandwidth(),
     }
 
@@ -569,6 +596,8 @@ def report(outcome, args):
     speed_line = (
         f"GEMM peak {speeds['float64'] / 1e9:.1f} GFLOP/s (float64), "
         f"{speeds['float32'] / 1e9:.1f} GFLOP/s (float32); "
+        f"numpy exp {1e9 * speeds['exp float64']:.2f} ns per value (float64), "
+        f"{1e9 * speeds['exp float32']:.2f} (float32); "
         f"copy bandwidth {speeds['bandwidth'] / 1e9:.1f} GB/s"
     )
     summary = summary_lines(outcome["em"])
