@@ -100,14 +100,20 @@ def data_mean(X, sample_weight):
     return total / (X.shape[0] if sample_weight is None else sample_weight.sum())
 
 
-def _exp_above_floor(log_prob, out, workspace):
+def _floors_terms(dtype, floored):
+    """Whether terms of ``dtype`` are floored (float64 only, where asked)."""
+    return floored and dtype == np.float64
+
+
+def _exp_above_floor(log_prob, out, workspace, floored=True):
     """``exp(log_prob)`` into ``out``, float64 terms floored at ``exp(-700)``.
 
     float64 exp is 30 times slower where its result is subnormal; what is cut off
     weighs less than 1e-300 beside the shift. (A floor per row is a faster fmax than
-    a scalar floor.) float32 exp has no slow range and is not floored.
+    a scalar floor.) float32 exp has no slow range and is not floored; nor is
+    anything with ``floored=False``.
     """
-    if log_prob.dtype == np.float64:
+    if _floors_terms(log_prob.dtype, floored):
         floor = workspace.empty("floor", log_prob.shape[1:], np.float64)
         floor.fill(_LOG_NEGLIGIBLE[log_prob.dtype])
         np.fmax(log_prob, floor, out=out)
@@ -116,7 +122,7 @@ def _exp_above_floor(log_prob, out, workspace):
         np.exp(log_prob, out=out)
 
 
-def exponentiate_log_prob(log_prob, workspace=None):
+def exponentiate_log_prob(log_prob, workspace=None, floored=True):
     """Turn weighted log-densities into unnormalised responsibilities, in place.
 
     Parameters
@@ -128,6 +134,10 @@ def exponentiate_log_prob(log_prob, workspace=None):
         float32 only in rows that sum to zero or NaN.
     workspace : Workspace, optional
         Where the returned arrays are taken from: valid until its next use.
+    floored : bool, default=True
+        Whether float64 terms are floored. If False they are floored only in rows
+        that sum to zero or NaN, as float32 terms are, and come out as sklearn's:
+        zero below ``exp(-745)`` times the row's largest, subnormal above.
 
     Returns
     -------
@@ -145,11 +155,11 @@ def exponentiate_log_prob(log_prob, workspace=None):
     all_finite = finite.all()
     shift = row_max if all_finite else np.where(finite, row_max, 0.0)
     log_prob -= shift
-    _exp_above_floor(log_prob, log_prob, workspace)
+    _exp_above_floor(log_prob, log_prob, workspace, floored)
     row_sum = np.add.reduce(
         log_prob, axis=0, out=workspace.empty("row_sum", (n_rows,), dtype)
     )
-    if log_prob.dtype != np.float64:
+    if not _floors_terms(dtype, floored):
         # the floor's work where it changes more than rounding: rows of zero or
         # NaN terms (no component explains them, or their densities overflowed)
         unexplained = ~(row_sum > 0)
@@ -211,20 +221,22 @@ def exponentiate_below_bound(log_prob, out, workspace=None):
     return log_norm, row_sum, n_own_shift
 
 
-def normalize_log_prob(log_prob):
+def normalize_log_prob(log_prob, floored=True):
     """Turn weighted log-densities into responsibilities, in place.
 
     Parameters
     ----------
     log_prob : ndarray of shape (n_components, n_rows)
         ``log w_k + log N(x | mu_k, Sigma_k)``; holds the responsibilities on return.
+    floored : bool, default=True
+        See :func:`exponentiate_log_prob`.
 
     Returns
     -------
     log_norm : ndarray of shape (n_rows,)
         ``log p(x)``, the log-sum-exp over components.
     """
-    log_norm, row_sum = exponentiate_log_prob(log_prob)
+    log_norm, row_sum = exponentiate_log_prob(log_prob, floored=floored)
     log_prob /= row_sum
     return log_norm
 

@@ -538,7 +538,8 @@ default='kmeans'
         X = self._validate_fitted_input(X)
 
         def responsibilities(log_prob):
-            normalize_log_prob(log_prob)
+            # unfloored: tiny probabilities come out as sklearn's (zero below e^-745)
+            normalize_log_prob(log_prob, floored=False)
             return log_prob.T
 
         return map_log_prob_blocks(

@@ -238,3 +238,23 @@ def test_float32_data_with_float64_initial_parameters_stays_float32(
     for name in FITTED_ARRAYS:
         assert getattr(fit, name).dtype == np.float32
     assert fit.predict_proba(X).dtype == np.float32
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_tiny_probabilities_are_sklearns(covariance_type):
+    # two clusters far apart in their own metric, and points across the gap: each
+    # component's probability runs from 1 through the subnormal range to zero
+    rng = np.random.RandomState(0)
+    X = np.vstack([rng.normal(0.0, 0.5, (100, 2)), rng.normal(40.0, 0.5, (100, 2))])
+    ours, theirs = _fit_both(
+        X, n_components=2, covariance_type=covariance_type, random_state=0
+    )
+    across = np.linspace(-5.0, 45.0, 2001)[:, np.newaxis] * np.ones(2)
+    expected = theirs.predict_proba(across)
+    subnormal = (expected > 0) & (expected < np.finfo(np.float64).tiny)
+    assert subnormal.any() and (expected == 0).any()
+    proba = ours.predict_proba(across)
+    np.testing.assert_array_equal(proba == 0, expected == 0)
+    # subnormals keep fewer digits the smaller they are
+    resolved = expected > 1e-315
+    np.testing.assert_allclose(proba[resolved], expected[resolved], rtol=1e-6)
