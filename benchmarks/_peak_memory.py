@@ -46,13 +46,21 @@ def _release_free_heap():
         pass
 
 
-def _reset_peak():
-    """Reset VmHWM to the current RSS; False where the kernel does not allow it."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-        return _status_kib("VmHWM") <= _status_kib("VmRSS") + 64
-    except (OSError, KeyError):
-        return False
+def _reset_peak(attempts=5):
+    """Reset VmHWM to the current RSS; False where the kernel does not allow it.
+
+    The check reads VmHWM and VmRSS one after the other, and the resident memory can
+    move between the two reads (it failed in one fresh process of three on a 2-core
+    machine, whose fallback then measured nothing), so it is tried again.
+    """
+    for _ in range(attempts):
+        try:
+            Path("/proc/self/clear_refs").write_text("5")
+            if _status_kib("VmHWM") <= _status_kib("VmRSS") + 64:
+                return True
+        except (OSError, KeyError):
+            return False
+    return False
 
 
 def _estimator_class(implementation):
