@@ -33,6 +33,8 @@ _EXPANDED_BYTES = 1 << 21
 # is normal. (float32 exp has no slow range; its terms below exp(-80) ~ 2e-35 times
 # the row's largest count as floored.)
 _LOG_NEGLIGIBLE = {np.dtype(np.float64): -700.0, np.dtype(np.float32): -80.0}
+# float64 exp(x) rounds to zero below log(2**-1075) = -745.13
+_LOG_UNDERFLOW = -746.0
 # Log-densities shifted by a bound rather than by each row's largest term: a row whose
 # terms sum to less than exp(-40) is shifted by its own largest term instead, so that
 # floored or underflowed terms stay negligible beside it. Once a block has more than
@@ -100,20 +102,14 @@ def data_mean(X, sample_weight):
     return total / (X.shape[0] if sample_weight is None else sample_weight.sum())
 
 
-def _floors_terms(dtype, floored):
-    """Whether terms of ``dtype`` are floored (float64 only, where asked)."""
-    return floored and dtype == np.float64
-
-
-def _exp_above_floor(log_prob, out, workspace, floored=True):
+def _exp_above_floor(log_prob, out, workspace):
     """``exp(log_prob)`` into ``out``, float64 terms floored at ``exp(-700)``.
 
     float64 exp is 30 times slower where its result is subnormal; what is cut off
     weighs less than 1e-300 beside the shift. (A floor per row is a faster fmax than
-    a scalar floor.) float32 exp has no slow range and is not floored; nor is
-    anything with ``floored=False``.
+    a scalar floor.) float32 exp has no slow range and is not floored.
     """
-    if _floors_terms(log_prob.dtype, floored):
+    if log_prob.dtype == np.float64:
         floor = workspace.empty("floor", log_prob.shape[1:], np.float64)
         floor.fill(_LOG_NEGLIGIBLE[log_prob.dtype])
         np.fmax(log_prob, floor, out=out)
@@ -122,7 +118,7 @@ def _exp_above_floor(log_prob, out, workspace, floored=True):
         np.exp(log_prob, out=out)
 
 
-def exponentiate_log_prob(log_prob, workspace=None, floored=True):
+def exponentiate_log_prob(log_prob, workspace=None):
     """Turn weighted log-densities into unnormalised responsibilities, in place.
 
     Parameters
@@ -134,10 +130,6 @@ def exponentiate_log_prob(log_prob, workspace=None, floored=True):
         float32 only in rows that sum to zero or NaN.
     workspace : Workspace, optional
         Where the returned arrays are taken from: valid until its next use.
-    floored : bool, default=True
-        Whether float64 terms are floored. If False they are floored only in rows
-        that sum to zero or NaN, as float32 terms are, and come out as sklearn's:
-        zero below ``exp(-745)`` times the row's largest, subnormal above.
 
     Returns
     -------
@@ -147,19 +139,34 @@ def exponentiate_log_prob(log_prob, workspace=None, floored=True):
         Sum over components of the returned terms.
     """
     workspace = workspace or Workspace()
-    n_rows, dtype = log_prob.shape[1], log_prob.dtype
-    # fmax skips NaN: a density whose terms overflowed (inf - inf) counts as zero
-    row_max = workspace.empty("row_max", (n_rows,), dtype)
+    shifted = _shift_by_row_max(log_prob, workspace)
+    return _exponentiate_shifted(log_prob, shifted, workspace)
+
+
+def _shift_by_row_max(log_prob, workspace):
+    """Subtract each row's largest finite term from ``log_prob``, in place.
+
+    Returns ``(row_max, finite, shift)``: the largest terms (fmax skips NaN: a
+    density whose terms overflowed, inf - inf, counts as zero), whether each is
+    finite, and what was subtracted (0 where it is not).
+    """
+    row_max = workspace.empty("row_max", log_prob.shape[1:], log_prob.dtype)
     np.fmax.reduce(log_prob, axis=0, out=row_max)
     finite = np.isfinite(row_max)
-    all_finite = finite.all()
-    shift = row_max if all_finite else np.where(finite, row_max, 0.0)
+    shift = row_max if finite.all() else np.where(finite, row_max, 0.0)
     log_prob -= shift
-    _exp_above_floor(log_prob, log_prob, workspace, floored)
+    return row_max, finite, shift
+
+
+def _exponentiate_shifted(log_prob, shifted, workspace):
+    """:func:`exponentiate_log_prob` after :func:`_shift_by_row_max`."""
+    row_max, finite, shift = shifted
+    n_rows, dtype = log_prob.shape[1], log_prob.dtype
+    _exp_above_floor(log_prob, log_prob, workspace)
     row_sum = np.add.reduce(
         log_prob, axis=0, out=workspace.empty("row_sum", (n_rows,), dtype)
     )
-    if not _floors_terms(dtype, floored):
+    if log_prob.dtype != np.float64:
         # the floor's work where it changes more than rounding: rows of zero or
         # NaN terms (no component explains them, or their densities overflowed)
         unexplained = ~(row_sum > 0)
@@ -170,7 +177,7 @@ def exponentiate_log_prob(log_prob, workspace=None, floored=True):
             row_sum[unexplained] = np.add.reduce(terms, axis=0)
     log_norm = np.log(row_sum, out=workspace.empty("log_norm", (n_rows,), dtype))
     log_norm += shift
-    if not all_finite:
+    if not finite.all():
         # a row no component can explain keeps log p(x) = -inf (NaN: overflowed)
         infinite_max = row_max[~finite]
         log_norm[~finite] = np.where(np.isnan(infinite_max), -np.inf, infinite_max)
@@ -221,24 +228,65 @@ def exponentiate_below_bound(log_prob, out, workspace=None):
     return log_norm, row_sum, n_own_shift
 
 
-def normalize_log_prob(log_prob, floored=True):
+def normalize_log_prob(log_prob, exact_tail=False):
     """Turn weighted log-densities into responsibilities, in place.
 
     Parameters
     ----------
     log_prob : ndarray of shape (n_components, n_rows)
         ``log w_k + log N(x | mu_k, Sigma_k)``; holds the responsibilities on return.
-    floored : bool, default=True
-        See :func:`exponentiate_log_prob`.
+    exact_tail : bool, default=False
+        Whether the float64 terms below the floor (``exp(_LOG_NEGLIGIBLE)`` times
+        the row's largest) come out as sklearn computes them, ``exp(log_prob -
+        log_norm)``: normal down to ``exp(-708)``, subnormal below, zero below
+        ``exp(-745.13)``. Otherwise they are the floor over the row's sum.
 
     Returns
     -------
     log_norm : ndarray of shape (n_rows,)
         ``log p(x)``, the log-sum-exp over components.
     """
-    log_norm, row_sum = exponentiate_log_prob(log_prob, floored=floored)
+    workspace = Workspace()
+    shifted = _shift_by_row_max(log_prob, workspace)
+    tail = _floored_tail(log_prob, shifted[1]) if exact_tail else None
+    log_norm, row_sum = _exponentiate_shifted(log_prob, shifted, workspace)
     log_prob /= row_sum
+    if tail is not None:
+        _set_exact_tail(log_prob, *tail, row_sum)
     return log_norm
+
+
+def _floored_tail(log_prob, finite):
+    """The float64 terms below the floor, or None if there are none.
+
+    ``log_prob`` is shifted by each row's largest term, ``finite`` whether that is
+    finite: rows with no finite term keep the floored pass's even terms. Returns
+    ``(tail, kept, terms)``: the flat indices of the terms below the floor, those of
+    the ones exp does not round to zero (at most ``_LOG_UNDERFLOW`` below their
+    row's largest, usually few), and the shifted log-densities of those.
+    """
+    if log_prob.dtype != np.float64:
+        return None
+    below = log_prob < _LOG_NEGLIGIBLE[log_prob.dtype]
+    if not finite.all():
+        below[:, ~finite] = False
+    # flat indices: a fraction of the cost of 2-d ones
+    tail = np.flatnonzero(below)
+    if not len(tail):
+        return None
+    terms = np.take(log_prob, tail)
+    kept = terms >= _LOG_UNDERFLOW
+    return tail, tail[kept], terms[kept]
+
+
+def _set_exact_tail(resp, tail, kept, terms, row_sum):
+    """``resp`` at the flat indices ``tail`` as sklearn computes it,
+    ``exp(log_prob - log p(x))``: zero but at ``kept``, where it is
+    ``exp(terms - log(row_sum))`` of each term's row."""
+    np.put(resp, tail, 0.0)
+    if len(kept):
+        rows = kept % resp.shape[1]
+        np.put(resp, kept, np.exp(terms - np.log(row_sum[rows])))
 
 
 def component_argmax(log_prob):

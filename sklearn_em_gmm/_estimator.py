@@ -538,8 +538,7 @@ default='kmeans'
         X = self._validate_fitted_input(X)
 
         def responsibilities(log_prob):
-            # unfloored: tiny probabilities come out as sklearn's (zero below e^-745)
-            normalize_log_prob(log_prob, floored=False)
+            normalize_log_prob(log_prob, exact_tail=True)
             return log_prob.T
 
         return map_log_prob_blocks(

@@ -242,19 +242,25 @@ def test_float32_data_with_float64_initial_parameters_stays_float32(
 
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_tiny_probabilities_are_sklearns(covariance_type):
-    # two clusters far apart in their own metric, and points across the gap: each
-    # component's probability runs from 1 through the subnormal range to zero
+    # three clusters far apart in their own metric, and points across them: each
+    # component's probability runs from 1 through the range the fit's passes floor
+    # (below e^-700 of the row's largest), the subnormal range, to zero
     rng = np.random.RandomState(0)
-    X = np.vstack([rng.normal(0.0, 0.5, (100, 2)), rng.normal(40.0, 0.5, (100, 2))])
+    X = np.vstack([rng.normal(centre, 0.5, (100, 2)) for centre in (0.0, 20.0, 40.0)])
     ours, theirs = _fit_both(
-        X, n_components=2, covariance_type=covariance_type, random_state=0
+        X, n_components=3, covariance_type=covariance_type, random_state=0
     )
-    across = np.linspace(-5.0, 45.0, 2001)[:, np.newaxis] * np.ones(2)
+    across = np.linspace(-5.0, 45.0, 4001)[:, np.newaxis] * np.ones(2)
     expected = theirs.predict_proba(across)
-    subnormal = (expected > 0) & (expected < np.finfo(np.float64).tiny)
-    assert subnormal.any() and (expected == 0).any()
+    tiny = np.finfo(np.float64).tiny
+    floored_normal = (expected >= tiny) & (expected < np.exp(-700.0))
+    subnormal = (expected > 0) & (expected < tiny)
+    assert floored_normal.any() and subnormal.any() and (expected == 0).any()
     proba = ours.predict_proba(across)
     np.testing.assert_array_equal(proba == 0, expected == 0)
-    # subnormals keep fewer digits the smaller they are
-    resolved = expected > 1e-315
+    # a probability of e^-700 carries 700 times the log-densities' rounding
+    normal = expected >= tiny
+    np.testing.assert_allclose(proba[normal], expected[normal], rtol=1e-8)
+    # subnormals keep fewer digits the smaller they are: 5e-9 of 1e-315
+    resolved = subnormal & (expected > 1e-315)
     np.testing.assert_allclose(proba[resolved], expected[resolved], rtol=1e-6)
