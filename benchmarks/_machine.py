@@ -68,10 +68,11 @@ def memory_bandwidth(n_bytes=1 << 29):
 def exp_seconds_per_value(dtype, size=1 << 15):
     """Best time of numpy's ``exp`` per value, in seconds.
 
-    The values are uniform in ``[-50, 0]``, as shifted log-responsibilities mostly
-    are, so no float64 result falls in exp's slow subnormal range; ``size`` values
-    stay in cache, as a block's do. numpy evaluates float64 ``exp`` with SIMD only on
-    AVX-512 machines, elsewhere one value at a time, about ten times slower.
+    The values are uniform in ``[-50, 0]``: none falls in exp's slower ranges
+    (glibc's below -512, subnormal results below -708), so this is a best case,
+    the right one for a lower bound. ``size`` values stay in cache, as a block's
+    do. numpy evaluates float64 ``exp`` with SIMD only on AVX-512 machines,
+    elsewhere one value at a time, about ten times slower.
 
     Parameters
     ----------

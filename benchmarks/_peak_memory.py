@@ -27,11 +27,14 @@ from _workload import REG_COVAR, Config, make_data, starting_parameters
 _KIB = 1024
 
 
-def _status_kib(field):
+def _status_kib(*fields):
+    """The given fields of ``/proc/self/status`` in KiB, from one read of it."""
+    values = {}
     for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise KeyError(field)
+        name, _, rest = line.partition(":")
+        if name in fields:
+            values[name] = int(rest.split()[0])
+    return [values[field] for field in fields]
 
 
 def _release_free_heap():
@@ -49,17 +52,18 @@ def _release_free_heap():
 def _reset_peak(attempts=5):
     """Reset VmHWM to the current RSS; False where the kernel does not allow it.
 
-    The check reads VmHWM and VmRSS one after the other, and the resident memory can
-    move between the two reads (it failed in one fresh process of three on a 2-core
-    machine, whose fallback then measured nothing), so it is tried again.
+    In one of three fresh processes on a 2-core machine the reset was found not
+    taken, and the ``ru_maxrss`` fallback measured 0.0 MiB; why was not found. So
+    both counters are read at once, and the reset is tried again.
     """
     for _ in range(attempts):
         try:
             Path("/proc/self/clear_refs").write_text("5")
-            if _status_kib("VmHWM") <= _status_kib("VmRSS") + 64:
-                return True
+            peak, resident = _status_kib("VmHWM", "VmRSS")
         except (OSError, KeyError):
             return False
+        if peak <= resident + 64:
+            return True
     return False
 
 
@@ -88,7 +92,7 @@ def _fit(estimator_class, config, X, max_iter):
 
 def _peak_since_reset():
     if _reset_peak():
-        return "VmHWM", _status_kib("VmRSS"), lambda: _status_kib("VmHWM")
+        return "VmHWM", *_status_kib("VmRSS"), lambda: _status_kib("VmHWM")[0]
     return "ru_maxrss", _max_rss_kib(), _max_rss_kib
 
 

@@ -254,8 +254,10 @@ def iteration_exp_seconds(config, speeds):
     """Seconds numpy's ``exp`` takes for the ``n k`` responsibilities of an iteration.
 
     Every responsibility needs an exponential; an implementation on numpy makes them
-    in calls of their own, which no BLAS call overlaps. So ``bound + this`` bounds
-    its iteration, and sklearn's time over it bounds its ratio (``ratio ceiling``).
+    in calls of their own. Run one after another on one thread, as here, with one
+    exp per responsibility at the measured best-case speed, no BLAS call overlaps
+    them. So ``bound + this`` bounds such an implementation's iteration, and
+    sklearn's time over it bounds its ratio (``ratio ceiling``).
     """
     n, k = config.n_samples, config.n_components
     return n * k * speeds[f"exp {config.dtype}"]

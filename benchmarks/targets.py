@@ -6,8 +6,8 @@ several, the last report that timed both sides counts for its timing, except tha
 memory run's one short round does not replace another report's timing) and prints,
 over them, the summary the targets are stated in: geometric means, the smallest
 ratios, each target with the configurations it covers (and how many of those below it
-have a ``ratio ceiling`` below it too: numpy's exp alone rules the target out there),
-float32 against float64, and peak memory.
+have a ``ratio ceiling`` below it too: there the bound plus numpy's exp rule the target
+out), float32 against float64, and peak memory.
 
     python benchmarks/targets.py report-1e4.md report-1e5.md report-1e6.md
 """

