@@ -66,8 +66,9 @@ def assert_singular_data_raise_like_sklearn(X, **params):
 
     sklearn's 'tied', 'diag' and 'spherical' M-steps subtract raw moments, so whether
     the zero comes out zero depends on the rounding of the machine's BLAS kernels:
-    without FMA they leave covariances of a few eps times the mean square, and
-    sklearn fits. Ours centre the scatter and raise on every machine.
+    with some (OpenBLAS's Sandybridge and Prescott ones) they leave covariances of a
+    few eps times the mean square, and sklearn fits. Ours centre the scatter and
+    raise on every machine.
     """
     make_call = _fit(X, **params)
     try:
