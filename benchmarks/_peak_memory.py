@@ -92,7 +92,7 @@ def _fit(estimator_class, config, X, max_iter):
 
 def _peak_since_reset():
     if _reset_peak():
-        return "VmHWM", *_status_kib("VmRSS"), lambda: _status_kib("VmHWM")[0]
+        return "VmHWM", _status_kib("VmRSS")[0], lambda: _status_kib("VmHWM")[0]
     return "ru_maxrss", _max_rss_kib(), _max_rss_kib
 
 
