@@ -23,8 +23,8 @@ import numpy as np
 from sklearn import datasets
 from sklearn.exceptions import ConvergenceWarning
 
-from ._covariance import canonical_models, get_covariance_model
 from ._estimator import GaussianMixture
+from .covariance import canonical_models, get_covariance_model
 
 PROG = "sklearn-em-gmm"
 EXIT_USAGE = 2

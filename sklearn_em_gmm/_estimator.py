@@ -10,17 +10,6 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._covariance import covariance_type_names, get_covariance_model
-from ._em import (
-    MixtureParameters,
-    component_argmax,
-    data_mean,
-    map_log_prob_blocks,
-    normalize_log_prob,
-    prepare_data,
-    run_em,
-)
-from ._init import initial_parameters
 from ._recovery import DegenerateRepair
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions, fit_context
 from ._validation import (
@@ -30,6 +19,17 @@ from ._validation import (
     check_weights,
 )
 from ._verbose import ProgressPrinter
+from .covariance import covariance_type_names, get_covariance_model
+from .engine import (
+    ArraySource,
+    MixtureParameters,
+    component_argmax,
+    map_log_prob_blocks,
+    normalize_log_prob,
+    run_em,
+)
+from .init import INIT_METHODS, Start, initial_parameters
+from .persistence import model_from_dict, model_to_dict
 
 
 def _drop_and_rescale(X, sample_weight):
@@ -186,14 +186,13 @@ default='kmeans'
 
     _parameter_constraints: dict = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
+        # live views of the registries: a model registered after import is accepted
         "covariance_type": [StrOptions(covariance_type_names())],
         "tol": [Interval(Real, 0.0, None, closed="left")],
         "reg_covar": [Interval(Real, 0.0, None, closed="left")],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "n_init": [Interval(Integral, 1, None, closed="left")],
-        "init_params": [
-            StrOptions({"kmeans", "random", "random_from_data", "k-means++"})
-        ],
+        "init_params": [StrOptions(INIT_METHODS.keys())],
         "weights_init": ["array-like", None],
         "means_init": ["array-like", None],
         "precisions_init": ["array-like", None],
@@ -292,17 +291,29 @@ default='kmeans'
         labels : ndarray of shape (n_samples,)
             Most probable component of each sample under the fitted model.
         """
+        self._fit_or_restore(X, sample_weight)
+        return self.labels_.copy()
+
+    def _fit_from_starts(self, X, starts):
+        """Fit on ``X`` from the ``n_init`` starts already drawn from it (each a
+        :class:`~sklearn_em_gmm.init.Start`), as a selection grid shares them."""
+        self._validate_params()
+        self._fit_or_restore(X, None, starts)
+        return self
+
+    def _fit_or_restore(self, X, sample_weight, starts=None):
         # A fit that raises leaves the estimator as it found it.
         state_before = self.__dict__.copy()
         try:
-            self._fit(X, sample_weight)
+            self._fit(X, sample_weight, starts)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state_before)
             raise
-        return self.labels_.copy()
 
-    def _fit(self, X, sample_weight):
+    def _fit(self, X, sample_weight, starts=None):
+        """Fit on ``X``; ``starts``, if given, are the ``n_init`` starts drawn from
+        the validated ``X`` (see :func:`sklearn_em_gmm.selection.fit_grid`)."""
         # bool is an Integral, so the declared constraints let True through
         if isinstance(self.n_components, (bool, np.bool_)):
             raise InvalidParameterError(
@@ -336,38 +347,50 @@ default='kmeans'
         given = {
             name: value.astype(X.dtype, order="C") for name, value in given.items()
         }
-        reference = data_mean(X, sample_weight)
+        source = ArraySource(X, sample_weight)
+        reference = source.mean()
         repair = None
         if self.on_degenerate == "recover":
             variance = np.average((X - reference) ** 2, axis=0, weights=sample_weight)
             repair = DegenerateRepair(model, reference, variance, X.dtype)
-        prepared = prepare_data(X, sample_weight, model, reference, self.n_components)
+        source.prepare(model, reference, self.n_components)
         random_state = check_random_state(self.random_state)
         progress = ProgressPrinter(self.verbose, self.verbose_interval)
+        # as sklearn, nothing is drawn when every initial parameter is given
+        draws = len(given) < 3
         best = None
         for init in range(1 if warm else self.n_init):
             progress.init_begin(init)
             if warm:
                 params, lower_bound = self._fitted_parameters(), self.lower_bound_
             else:
+                start = None
+                if draws:
+                    start = (
+                        starts[init]
+                        if starts is not None
+                        else Start(
+                            X,
+                            sample_weight,
+                            self.n_components,
+                            self.init_params,
+                            random_state,
+                        )
+                    )
                 params = initial_parameters(
                     X,
                     sample_weight,
                     model,
-                    n_components=self.n_components,
-                    init_params=self.init_params,
+                    start=start,
                     reg_covar=self.reg_covar,
-                    random_state=random_state,
                     repair=repair,
                     **given,
                 )
                 lower_bound = -math.inf
             result = run_em(
-                X,
-                sample_weight,
+                source,
                 params,
                 model,
-                prepared=prepared,
                 reg_covar=self.reg_covar,
                 tol=self.tol,
                 max_iter=self.max_iter,
@@ -661,8 +684,6 @@ default='kmeans'
         ValueError
             If ``random_state`` is not an int or None.
         """
-        from ._persistence import model_to_dict
-
         return model_to_dict(self, json_compatible=json_compatible)
 
     @classmethod
@@ -692,6 +713,4 @@ default='kmeans'
         ValueError
             If the dict is invalid; the message names the offending key.
         """
-        from ._persistence import model_from_dict
-
         return model_from_dict(data, estimator_class=cls)

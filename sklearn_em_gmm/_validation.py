@@ -54,14 +54,11 @@ def check_means(means, n_components, n_features):
 
 def check_precisions(precisions, model, n_components, n_features):
     """Validate ``precisions_init`` for ``model``: shape, symmetry, positivity."""
+    expected_shape = model.parameter_shape(n_components, n_features)
     precisions = _as_float_array(
-        precisions, "precisions_init", allow_nd=model.name == "full"
+        precisions, "precisions_init", allow_nd=len(expected_shape) > 2
     )
-    _check_shape(
-        precisions,
-        model.parameter_shape(n_components, n_features),
-        f"{model.name} precision",
-    )
+    _check_shape(precisions, expected_shape, f"{model.name} precision")
     model.check_precisions(precisions)
     return precisions
 

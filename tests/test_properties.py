@@ -27,13 +27,12 @@ from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
 from sklearn_em_gmm import GaussianMixture
-from sklearn_em_gmm._covariance import get_covariance_model
-from sklearn_em_gmm._em import (
+from sklearn_em_gmm.covariance import DIAGONAL, FULL, get_covariance_model
+from sklearn_em_gmm.engine import (
+    ArraySource,
     MixtureParameters,
-    data_mean,
     expectation,
     maximization,
-    prepare_data,
 )
 
 settings.register_profile(
@@ -192,7 +191,7 @@ def _bound_tol(dtype, lower_bound):
     return _rtol(dtype, 2e-6, 1e-10) * (1.0 + abs(lower_bound))
 
 
-def _regularization_allowance(stats, covariance_type, reg_covar):
+def _regularization_allowance(stats, reg_covar):
     """How much one M-step with ``reg_covar`` may lower the mean log-likelihood.
 
     EM's guarantee, ``log L(new) >= log L(old)``, holds for the exact M-step, whose
@@ -204,23 +203,25 @@ def _regularization_allowance(stats, covariance_type, reg_covar):
     """
     if reg_covar == 0:
         return 0.0
-    nk, scatter = stats.nk, stats.scatter
-    safe_nk = np.where(nk > 0, nk, 1.0)
-    if covariance_type == "tied":
-        variances = np.linalg.eigvalsh(scatter.sum(axis=0) / nk.sum())
-    elif covariance_type == "full":
-        variances = np.linalg.eigvalsh(scatter / safe_nk[:, None, None])
-    elif covariance_type == "diag":
-        variances = scatter / safe_nk[:, None]
+    nk, scatter, layout = stats.nk, stats.scatter, stats.layout
+    n_features = stats.means.shape[1]
+    # the variances of the exact M-step: of each component, or pooled
+    weight = nk.sum() if layout.shared else np.where(nk > 0, nk, 1.0)
+    if not layout.shared:
+        weight = weight.reshape((-1,) + (1,) * (scatter.ndim - 1))
+    covariances = scatter / weight
+    if layout.form == FULL:
+        variances = np.linalg.eigvalsh(covariances)
+    elif layout.form == DIAGONAL:
+        variances = covariances
     else:
-        n_features = scatter.shape[1]
-        variances = np.repeat(scatter.mean(axis=1) / safe_nk, n_features)
+        variances = np.repeat(np.atleast_1d(covariances) / n_features, n_features)
         variances = variances.reshape(-1, n_features)
     # g(r / variance), infinite for a variance of zero: nothing bounds that step
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         x = np.where(variances > 0, reg_covar / variances, np.inf)
         g = np.where(np.isinf(x), np.inf, np.log1p(x) - x / (1.0 + x))
-    if covariance_type == "tied":
+    if layout.shared:
         return float(g.sum() / 2)
     # an empty component has no weight in the auxiliary function
     per_component = np.where(nk > 0, nk * g.sum(axis=1), 0.0)
@@ -229,9 +230,9 @@ def _regularization_allowance(stats, covariance_type, reg_covar):
 
 def _expectation(X, sample_weight, params, model):
     """The E-step, centred like the estimator's on the data's weighted mean."""
-    reference = data_mean(X, sample_weight)
-    prepared = prepare_data(X, sample_weight, model, reference, len(params.weights))
-    return expectation(X, sample_weight, params, model, prepared)
+    source = ArraySource(X, sample_weight)
+    source.prepare(model, source.mean(), len(params.weights))
+    return expectation(source, params, model)
 
 
 def _replay(X, sample_weight, params, covariance_type, reg_covar, n_steps):
@@ -241,7 +242,7 @@ def _replay(X, sample_weight, params, covariance_type, reg_covar, n_steps):
     for _ in range(n_steps):
         bound, stats = _expectation(X, sample_weight, params, model)
         bounds.append(bound)
-        allowances.append(_regularization_allowance(stats, covariance_type, reg_covar))
+        allowances.append(_regularization_allowance(stats, reg_covar))
         params = maximization(stats, model, reg_covar, X.dtype)
     return np.array(bounds), np.array(allowances), params
 

@@ -9,6 +9,7 @@ import numpy as np
 from scipy import linalg
 
 from ._base import CovarianceModel, ill_defined_covariance_error, register
+from ._structure import FULL, Structure
 
 
 def _precision_cholesky(covariances):
@@ -70,11 +71,6 @@ def _is_positive_definite(matrix):
     return True
 
 
-def _log_det_triangular(matrix_chol):
-    # log det(U) is the sum of the logs of its diagonal
-    return np.sum(np.log(np.diagonal(matrix_chol, axis1=-2, axis2=-1)), axis=-1)
-
-
 def _add_to_diagonal(matrices, value):
     n_features = matrices.shape[-1]
     diagonal = matrices.reshape(matrices.shape[:-2] + (-1,))[..., :: n_features + 1]
@@ -86,7 +82,7 @@ class FullCovariance(CovarianceModel):
 
     name = "full"
     mclust_code = "VVV"
-    full_scatter = True
+    structure = Structure(shared=False, form=FULL)
 
     def parameter_shape(self, n_components, n_features):
         return (n_components, n_features, n_features)
@@ -94,8 +90,8 @@ class FullCovariance(CovarianceModel):
     def n_covariance_parameters(self, n_components, n_features):
         return n_components * n_features * (n_features + 1) // 2
 
-    def estimate_covariances(self, scatter, nk, reg_covar):
-        covariances = scatter / nk[:, np.newaxis, np.newaxis]
+    def covariances_from_statistics(self, stats, nk, reg_covar, previous):
+        covariances = stats.scatter / nk[:, np.newaxis, np.newaxis]
         _add_to_diagonal(covariances, reg_covar)
         return covariances
 
@@ -108,9 +104,6 @@ class FullCovariance(CovarianceModel):
     def precisions(self, precisions_cholesky):
         return precisions_cholesky @ np.swapaxes(precisions_cholesky, 1, 2)
 
-    def component_precisions(self, precisions_cholesky, n_components, n_features):
-        return self.precisions(precisions_cholesky)
-
     def covariances_from_precisions_cholesky(self, precisions_cholesky):
         return np.stack(
             [_covariance_from_precision_cholesky(u) for u in precisions_cholesky]
@@ -119,9 +112,6 @@ class FullCovariance(CovarianceModel):
     def check_precisions(self, precisions):
         for precision in precisions:
             _check_precision_matrix(precision, self.name)
-
-    def log_det_cholesky(self, precisions_cholesky, n_features):
-        return _log_det_triangular(precisions_cholesky)
 
     def degenerate_components(self, covariances, n_components):
         return np.array([not _is_positive_definite(c) for c in covariances])
@@ -152,8 +142,7 @@ class TiedCovariance(CovarianceModel):
 
     name = "tied"
     mclust_code = "EEE"
-    full_scatter = True
-    pooled_scatter = True
+    structure = Structure(shared=True, form=FULL)
 
     def parameter_shape(self, n_components, n_features):
         return (n_features, n_features)
@@ -161,9 +150,9 @@ class TiedCovariance(CovarianceModel):
     def n_covariance_parameters(self, n_components, n_features):
         return n_features * (n_features + 1) // 2
 
-    def estimate_covariances(self, scatter, nk, reg_covar):
+    def covariances_from_statistics(self, stats, nk, reg_covar, previous):
         # pooled within-component scatter over the total weight
-        covariance = scatter.sum(axis=0) / nk.sum()
+        covariance = stats.scatter / nk.sum()
         _add_to_diagonal(covariance, reg_covar)
         return covariance
 
@@ -176,18 +165,11 @@ class TiedCovariance(CovarianceModel):
     def precisions(self, precisions_cholesky):
         return precisions_cholesky @ precisions_cholesky.T
 
-    def component_precisions(self, precisions_cholesky, n_components, n_features):
-        shared = self.precisions(precisions_cholesky)
-        return np.broadcast_to(shared, (n_components, n_features, n_features))
-
     def covariances_from_precisions_cholesky(self, precisions_cholesky):
         return _covariance_from_precision_cholesky(precisions_cholesky)
 
     def check_precisions(self, precisions):
         _check_precision_matrix(precisions, self.name)
-
-    def log_det_cholesky(self, precisions_cholesky, n_features):
-        return _log_det_triangular(precisions_cholesky)
 
     def degenerate_components(self, covariances, n_components):
         return np.full(n_components, not _is_positive_definite(covariances))

@@ -7,6 +7,7 @@ The precision Cholesky factor of a diagonal covariance is elementwise
 import numpy as np
 
 from ._base import CovarianceModel, ill_defined_covariance_error, register
+from ._structure import DIAGONAL, ISOTROPIC, Structure
 
 
 class DiagonalCovariance(CovarianceModel):
@@ -14,7 +15,7 @@ class DiagonalCovariance(CovarianceModel):
 
     name = "diag"
     mclust_code = "VVI"
-    full_scatter = False
+    structure = Structure(shared=False, form=DIAGONAL)
 
     def parameter_shape(self, n_components, n_features):
         return (n_components, n_features)
@@ -22,8 +23,8 @@ class DiagonalCovariance(CovarianceModel):
     def n_covariance_parameters(self, n_components, n_features):
         return n_components * n_features
 
-    def estimate_covariances(self, scatter, nk, reg_covar):
-        return scatter / nk[:, np.newaxis] + reg_covar
+    def covariances_from_statistics(self, stats, nk, reg_covar, previous):
+        return stats.scatter / nk[:, np.newaxis] + reg_covar
 
     def precisions_cholesky(self, covariances):
         if not np.all(covariances > 0.0) or not np.all(np.isfinite(covariances)):
@@ -36,18 +37,12 @@ class DiagonalCovariance(CovarianceModel):
     def precisions(self, precisions_cholesky):
         return precisions_cholesky**2
 
-    def component_precisions(self, precisions_cholesky, n_components, n_features):
-        return self.precisions(precisions_cholesky)
-
     def covariances_from_precisions_cholesky(self, precisions_cholesky):
         return 1.0 / precisions_cholesky**2
 
     def check_precisions(self, precisions):
         if np.any(precisions <= 0.0):
             raise ValueError(f"'{self.name} precision' should be positive")
-
-    def log_det_cholesky(self, precisions_cholesky, n_features):
-        return np.sum(np.log(precisions_cholesky), axis=1)
 
     def degenerate_components(self, covariances, n_components):
         valid = (covariances > 0.0) & np.isfinite(covariances)
@@ -82,7 +77,7 @@ class SphericalCovariance(DiagonalCovariance):
 
     name = "spherical"
     mclust_code = "VII"
-    isotropic = True
+    structure = Structure(shared=False, form=ISOTROPIC)
 
     def parameter_shape(self, n_components, n_features):
         return (n_components,)
@@ -90,19 +85,14 @@ class SphericalCovariance(DiagonalCovariance):
     def n_covariance_parameters(self, n_components, n_features):
         return n_components
 
-    def estimate_covariances(self, scatter, nk, reg_covar):
-        return super().estimate_covariances(scatter, nk, reg_covar).mean(axis=1)
+    def covariances_from_statistics(self, stats, nk, reg_covar, previous):
+        # the mean over features of each component's variances
+        n_features = stats.means.shape[1]
+        return stats.scatter / nk / n_features + reg_covar
 
     def _per_component(self, values):
         """One variance per component: the mean of per-feature ``values``."""
         return values.mean()
-
-    def log_det_cholesky(self, precisions_cholesky, n_features):
-        return n_features * np.log(precisions_cholesky)
-
-    def component_precisions(self, precisions_cholesky, n_components, n_features):
-        precision = self.precisions(precisions_cholesky)[:, np.newaxis]
-        return np.broadcast_to(precision, (n_components, n_features))
 
 
 register(DiagonalCovariance())

@@ -31,8 +31,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils.validation import check_is_fitted
 
-from ._covariance import get_covariance_model
-from ._validation import check_means, check_precisions, check_weights
+from .._validation import check_means, check_precisions, check_weights
+from ..covariance import get_covariance_model
 
 FORMAT = "sklearn_em_gmm.GaussianMixture"
 VERSION = 1
@@ -275,16 +275,10 @@ def _check_initial_parameters(estimator, model, n_features):
 
 
 def _check_precisions_cholesky(prec_chol, model):
-    key = "attributes.precisions_cholesky_"
-    if model.full_scatter:
-        # models with full scatter store upper-triangular factors U, precision = U U.T
-        if np.any(np.tril(prec_chol, -1) != 0):
-            raise _error(key, "expected upper-triangular factors.")
-        diagonal = np.diagonal(prec_chol, axis1=-2, axis2=-1)
-        if not np.all(diagonal > 0):
-            raise _error(key, "expected a strictly positive diagonal.")
-    elif not np.all(prec_chol > 0):
-        raise _error(key, "expected strictly positive values.")
+    try:
+        model.check_precisions_cholesky(prec_chol)
+    except ValueError as exc:
+        raise _error("attributes.precisions_cholesky_", str(exc)) from None
 
 
 def _check_covariances(covariances, prec_chol, model):
@@ -296,14 +290,7 @@ def _check_covariances(covariances, prec_chol, model):
         expected = model.covariances_from_precisions_cholesky(
             prec_chol.astype(np.float64)
         )
-        if model.full_scatter:
-            # compare each entry to the scale sqrt(cov_ii cov_jj) of its row and column
-            variances = np.diagonal(expected, axis1=-2, axis2=-1)
-            scale = np.sqrt(
-                variances[..., :, np.newaxis] * variances[..., np.newaxis, :]
-            )
-        else:
-            scale = expected
+        scale = model.covariance_scales(expected)
         consistent = np.all(np.abs(covariances - expected) <= rtol * scale)
     if not consistent:
         raise _error(
@@ -432,7 +419,7 @@ def _decode_attributes(attributes, estimator):
     return fitted
 
 
-def model_from_dict(data, *, estimator_class=None):
+def model_from_dict(data, *, estimator_class):
     """Build a fitted mixture from :func:`model_to_dict`'s output, checking everything.
 
     Parameters
@@ -441,9 +428,8 @@ def model_from_dict(data, *, estimator_class=None):
         The output of :func:`model_to_dict`, with numpy arrays or their
         JSON-compatible form (e.g. after :func:`json.dumps` and :func:`json.loads`).
 
-    estimator_class : type, default=None
-        The class to build, :class:`~sklearn_em_gmm.GaussianMixture` or a subclass;
-        None means :class:`~sklearn_em_gmm.GaussianMixture`.
+    estimator_class : type
+        The class to build, :class:`~sklearn_em_gmm.GaussianMixture` or a subclass.
 
     Returns
     -------
@@ -456,10 +442,6 @@ def model_from_dict(data, *, estimator_class=None):
         If anything is missing, unexpected or invalid: the message names the key
         and what was expected.
     """
-    if estimator_class is None:
-        from ._estimator import GaussianMixture  # lazy: _estimator imports this module
-
-        estimator_class = GaussianMixture
     _check_keys(data, "data", _TOP_LEVEL_KEYS)
     if data["format"] != FORMAT:
         raise _error("format", f"expected {FORMAT!r}, got {data['format']!r}.")

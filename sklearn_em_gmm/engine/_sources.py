@@ -1,0 +1,127 @@
+"""Data sources: what the EM driver runs its passes against.
+
+A source holds rows (and their weights) and gives, per pass, the sums of an E-step
+(:class:`PassSums`): the log-likelihood sum, the weight sum and the sufficient
+statistics. :class:`ArraySource` holds one array in memory; :class:`ChunkedSource`
+reads row chunks one after the other (a list of arrays, or an ``np.memmap`` read
+block by block) and adds their sums, so that only one chunk's blocks are in memory.
+"""
+
+import numpy as np
+
+from ._blocks import data_sum, total_weight
+from ._estep import expectation_pass, prepare_data
+
+
+class ArraySource:
+    """Rows held in memory as one array.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+        float64 or float32.
+    sample_weight : ndarray of shape (n_samples,) or None
+        Non-negative.
+    """
+
+    def __init__(self, X, sample_weight=None):
+        self.X = X
+        self.sample_weight = sample_weight
+        self.dtype = X.dtype
+        self.n_features = X.shape[1]
+        self._prepared = None
+
+    def mean(self):
+        """The rows' weighted mean in float64, shape (n_features,)."""
+        return data_sum(self.X, self.sample_weight) / total_weight(
+            self.X, self.sample_weight
+        )
+
+    def prepare(self, model, reference, n_components):
+        """Compute once what every pass of a fit of ``model`` shares."""
+        self._prepared = prepare_data(
+            self.X, self.sample_weight, model, reference, n_components
+        )
+
+    def expectation(self, components, layout, log_offset, workspace):
+        """One E-step pass (see :func:`expectation_pass`)."""
+        return expectation_pass(
+            self.X,
+            self.sample_weight,
+            components,
+            layout,
+            self._prepared,
+            log_offset,
+            workspace,
+        )
+
+
+class ChunkedSource:
+    """Rows read chunk by chunk: a list of arrays, or one array read in row chunks.
+
+    Parameters
+    ----------
+    chunks : list of ndarray of shape (n_rows_i, n_features), or array-like of \
+            shape (n_samples, n_features)
+        The chunks themselves, or an array (e.g. an ``np.memmap``) from which
+        ``chunk_rows`` rows at a time are read.
+    sample_weights : list of ndarray of shape (n_rows_i,), or ndarray of shape \
+            (n_samples,), or None
+        Non-negative weights, chunked as ``chunks``.
+    chunk_rows : int, default=None
+        Rows per chunk when ``chunks`` is one array; required then.
+    """
+
+    def __init__(self, chunks, sample_weights=None, chunk_rows=None):
+        if isinstance(chunks, (list, tuple)):
+            self._arrays = list(chunks)
+            self._weights = sample_weights
+            self._chunk_rows = None
+        else:
+            if chunk_rows is None or chunk_rows < 1:
+                raise ValueError("chunk_rows must be a positive int for one array")
+            self._arrays = chunks
+            self._weights = sample_weights
+            self._chunk_rows = int(chunk_rows)
+        first = next(iter(self._chunks()))[0]
+        self.dtype = first.dtype
+        self.n_features = first.shape[1]
+        self._prepared = None
+
+    def _chunks(self):
+        """Yield ``(X_chunk, weights_chunk or None)``."""
+        if self._chunk_rows is None:
+            weights = self._weights or [None] * len(self._arrays)
+            yield from zip(self._arrays, weights, strict=True)
+            return
+        for start in range(0, len(self._arrays), self._chunk_rows):
+            rows = slice(start, start + self._chunk_rows)
+            weights = None if self._weights is None else self._weights[rows]
+            yield np.asarray(self._arrays[rows]), weights
+
+    def mean(self):
+        """The rows' weighted mean in float64, shape (n_features,)."""
+        total, weight = np.zeros(self.n_features), 0.0
+        for X, sample_weight in self._chunks():
+            total += data_sum(X, sample_weight)
+            weight += total_weight(X, sample_weight)
+        return total / weight
+
+    def prepare(self, model, reference, n_components):
+        """What every pass shares, per chunk; no centred copies are kept."""
+        self._prepared = [
+            prepare_data(X, w, model, reference, n_components, keep_centred=False)
+            for X, w in self._chunks()
+        ]
+
+    def expectation(self, components, layout, log_offset, workspace):
+        """The sums of one E-step pass over every chunk."""
+        total = None
+        for (X, sample_weight), prepared in zip(
+            self._chunks(), self._prepared, strict=True
+        ):
+            sums = expectation_pass(
+                X, sample_weight, components, layout, prepared, log_offset, workspace
+            )
+            total = sums if total is None else total + sums
+        return total

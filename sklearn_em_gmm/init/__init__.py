@@ -1,0 +1,6 @@
+"""Starts of EM: the ``init_params`` registry, and initial parameters from a start."""
+
+from ._methods import INIT_METHODS
+from ._start import Start, initial_parameters
+
+__all__ = ["INIT_METHODS", "Start", "initial_parameters"]

@@ -1,0 +1,100 @@
+"""A start drawn once from the data, and the initial parameters it gives a model.
+
+A :class:`Start` is independent of the covariance model, so one start per
+``n_components`` serves every model of a selection grid; each model takes the
+statistics of the start's responsibilities in its own layout, then one M-step.
+"""
+
+import numpy as np
+
+from ..engine import MixtureParameters, row_blocks
+from ..stats import SufficientStatistics
+from ._methods import INIT_METHODS
+
+
+class Start:
+    """Initial responsibilities of the rows of ``X``, from one ``init_params`` draw.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,) or None
+    n_components : int
+    init_params : str
+        A key of ``INIT_METHODS``.
+    random_state : numpy.random.RandomState
+        Consumed as sklearn consumes it.
+    """
+
+    def __init__(self, X, sample_weight, n_components, init_params, random_state):
+        method = INIT_METHODS[init_params]
+        self.n_components = n_components
+        self.labels, self.resp = method(X, sample_weight, n_components, random_state)
+        self._statistics = {}
+
+    def _resp_blocks(self, X, sample_weight):
+        """Yield ``(rows, sample_weight * resp)``, resp of shape (k, n_rows)."""
+        components = np.arange(self.n_components)[:, np.newaxis]
+        for rows in row_blocks(X.shape[0], max(self.n_components, X.shape[1])):
+            if self.labels is None:
+                resp = self.resp[:, rows].copy()
+            else:
+                resp = (self.labels[rows] == components).astype(np.float64)
+            if sample_weight is not None:
+                resp *= sample_weight[rows]
+            yield rows, resp
+
+    def statistics(self, X, sample_weight, layout):
+        """Exact sufficient statistics of the start's responsibilities in ``layout``
+        (kept for the next model that asks)."""
+        if layout not in self._statistics:
+            total = None
+            for rows, weighted_resp in self._resp_blocks(X, sample_weight):
+                block = SufficientStatistics.from_rows(X[rows], weighted_resp.T, layout)
+                total = block if total is None else total + block
+            self._statistics[layout] = total
+        return self._statistics[layout]
+
+
+def initial_parameters(
+    X,
+    sample_weight,
+    model,
+    *,
+    start,
+    reg_covar,
+    weights_init=None,
+    means_init=None,
+    precisions_init=None,
+    repair=None,
+):
+    """Starting parameters of one EM run of ``model``.
+
+    User-given ``weights_init``, ``means_init`` and ``precisions_init`` (validated, in
+    ``X``'s dtype) replace the estimated ones; ``start`` (a :class:`Start`) is
+    needed unless all three are given, as sklearn then draws nothing. As in sklearn,
+    the initial covariances are those of the responsibilities even when
+    ``means_init`` is given.
+    """
+    weights, means, covariances = weights_init, means_init, None
+    if weights_init is None or means_init is None or precisions_init is None:
+        stats = start.statistics(X, sample_weight, model.statistics_layout)
+        estimates = model.m_step(stats, reg_covar=reg_covar, dtype=X.dtype)
+        nk = estimates.nk
+        covariances = estimates.covariances.astype(X.dtype, copy=False)
+        if weights_init is None:
+            # sklearn divides by the number of samples, not by sum(nk): after a
+            # one-point-per-component start the weights sum to k / n until the
+            # first M-step, which shifts the first lower bound.
+            total_weight = X.shape[0] if sample_weight is None else sample_weight.sum()
+            weights = (nk / total_weight).astype(X.dtype, copy=False)
+        if means_init is None:
+            means = estimates.means.astype(X.dtype, copy=False)
+        if repair is not None and precisions_init is None:
+            weights, means, covariances = repair(nk, weights, means, covariances)
+    if precisions_init is None:
+        precisions_cholesky = model.precisions_cholesky(covariances)
+    else:
+        precisions_cholesky = model.precisions_cholesky_from_precisions(precisions_init)
+        covariances = model.covariances_from_precisions_cholesky(precisions_cholesky)
+    return MixtureParameters(weights, means, covariances, precisions_cholesky)

@@ -1,0 +1,90 @@
+"""Sufficient statistics from the moments the kernels sum, and the rows they centre.
+
+The kernels sum raw moments about a point (a reference inside the data, or each
+component's mean); the scatter about the new means is then a difference, whose
+entries below the rounding error of their moments are zero.
+"""
+
+import numpy as np
+
+from ..covariance import DIAGONAL, ISOTROPIC, Structure
+from ..stats import SufficientStatistics
+
+
+def copy_centred(out, X, reference, centred=None):
+    """``out[:] = (X - reference).T`` in out's dtype; ``reference`` None: ``X.T``.
+
+    ``centred``, if given in out's dtype, is these columns already computed (see
+    ``centred_data``), which are copied instead.
+    """
+    if centred is not None and centred.dtype == out.dtype:
+        np.copyto(out, centred)
+        return
+    # transposing first is faster than subtracting along a short trailing axis
+    np.copyto(out, X.T)
+    if reference is not None:
+        out -= reference[:, np.newaxis].astype(out.dtype)
+
+
+def statistics_about(reference, nk, sums, second, form, eps):
+    """Per-component sufficient statistics from moments about ``reference``.
+
+    Parameters
+    ----------
+    reference : ndarray of shape (n_features,)
+    nk : ndarray of shape (n_components,)
+    sums : ndarray of shape (n_components, n_features)
+        Weighted sums of ``x~ = x - reference``.
+    second : ndarray
+        Their second moments in ``form``: ``sum r x~ x~.T`` (k, d, d),
+        ``sum r x~**2`` (k, d) or ``sum r ||x~||**2`` (k,).
+    form : {'full', 'diagonal', 'isotropic'}
+    eps : float
+        Rounding of the arithmetic that accumulated the moments.
+    """
+    centred_means = np.divide(
+        sums, nk[:, np.newaxis], out=np.zeros_like(sums), where=nk[:, None] > 0
+    )
+    if form == ISOTROPIC:
+        # sum r ||x~||**2 - nk ||m~||**2
+        total = second - nk * np.sum(centred_means**2, axis=1)
+        scatter = variance_floor(total, second, eps)
+    elif form == DIAGONAL:
+        # sum r x~**2 - nk m~**2
+        scatter = variance_floor(second - nk[:, None] * centred_means**2, second, eps)
+    else:
+        # sum r x~ x~.T - nk m~ m~.T
+        scatter = second - nk[:, None, None] * (
+            centred_means[:, :, None] * centred_means[:, None, :]
+        )
+        floor_scatter(scatter, second, eps)
+    layout = Structure(shared=False, form=form)
+    return SufficientStatistics(nk, centred_means + reference, scatter, layout)
+
+
+def floor_scatter(scatter, second, eps):
+    """Zero the (d, d) scatter entries below the rounding error of their moments.
+
+    In place. Like :func:`variance_floor` for the diagonal; off the diagonal the
+    raw moment ``sum r x~_i x~_j`` carries an error of a few
+    ``eps * sqrt(sum r x~_i**2 * sum r x~_j**2)``.
+    """
+    diagonal = np.arange(scatter.shape[-1])
+    variances = second[..., diagonal, diagonal]
+    scale = np.sqrt(np.maximum(variances, 0.0))
+    noise = 16 * eps * scale[..., :, None] * scale[..., None, :]
+    scatter[np.abs(scatter) <= noise] = 0.0
+    scatter[..., diagonal, diagonal] = variance_floor(
+        scatter[..., diagonal, diagonal], variances, eps
+    )
+
+
+def variance_floor(scatter, raw_second_moment, eps):
+    """Zero the scatter that is below the rounding error of its raw moments.
+
+    ``sum r x~**2 - nk m~**2`` carries an error of a few ``eps * sum r x~**2`` (eps
+    of the arithmetic that accumulated it): a smaller value is indistinguishable
+    from zero (identical rows), and is zero.
+    """
+    noise = 16 * eps * raw_second_moment
+    return np.where(scatter > noise, scatter, 0.0)
