@@ -15,8 +15,13 @@ from sklearn.datasets import (  # noqa: E402
 )
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
-INIT_PARAMS = ["kmeans", "k-means++", "random", "random_from_data"]
+from sklearn_em_gmm.covariance import canonical_models  # noqa: E402
+from sklearn_em_gmm.init import INIT_METHODS  # noqa: E402
+
+# every registered covariance model; tests against scikit-learn take the ones it has
+COVARIANCE_TYPES = [model.name for model in canonical_models()]
+SKLEARN_COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
+INIT_PARAMS = list(INIT_METHODS)
 
 
 def _overlapping_blobs():

@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SKLEARN_COVARIANCE_TYPES as COVARIANCE_TYPES
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import adjusted_rand_score
@@ -19,7 +20,6 @@ from sklearn_em_gmm import GaussianMixture
 from sklearn_em_gmm._cli import main, parse_components
 
 PREFIX = "sklearn-em-gmm: error: "
-COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 
 
 def run(capsys, *args):

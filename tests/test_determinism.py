@@ -15,14 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from conftest import COVARIANCE_TYPES, INIT_PARAMS
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
 from threadpoolctl import threadpool_limits
 
 from sklearn_em_gmm import GaussianMixture
 
-COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
-INIT_PARAMS = ["kmeans", "k-means++", "random", "random_from_data"]
 FITTED_ARRAYS = (
     "weights_",
     "means_",

@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from conftest import SKLEARN_COVARIANCE_TYPES as COVARIANCE_TYPES
 from numpy.testing import assert_array_equal
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
@@ -20,7 +21,6 @@ from threadpoolctl import threadpool_limits
 
 from sklearn_em_gmm import GaussianMixture
 
-COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 ILL_DEFINED = "ill-defined empirical covariance"
 
 X_2D = np.random.RandomState(0).randn(20, 2)

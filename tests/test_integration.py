@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SKLEARN_COVARIANCE_TYPES as COVARIANCE_TYPES
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.datasets import make_blobs
@@ -26,7 +27,6 @@ from threadpoolctl import threadpool_limits
 
 from sklearn_em_gmm import GaussianMixture
 
-COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 ALIASES = {"VVV": "full", "EEE": "tied", "VVI": "diag", "VII": "spherical"}
 FITTED_ATTRIBUTES = [
     "weights_",

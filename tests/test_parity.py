@@ -4,7 +4,8 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import COVARIANCE_TYPES, DATASETS, INIT_PARAMS, relative_difference
+from conftest import DATASETS, INIT_PARAMS, relative_difference
+from conftest import SKLEARN_COVARIANCE_TYPES as COVARIANCE_TYPES
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from sklearn_em_gmm import GaussianMixture

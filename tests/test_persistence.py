@@ -13,13 +13,13 @@ import re
 
 import numpy as np
 import pytest
+from conftest import COVARIANCE_TYPES
 from sklearn.datasets import make_blobs
 from sklearn.exceptions import NotFittedError
 
 from sklearn_em_gmm import GaussianMixture
 from sklearn_em_gmm.persistence import FORMAT, model_from_dict, model_to_dict
 
-COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 DTYPES = [np.float64, np.float32]
 
 X, _ = make_blobs(n_samples=200, n_features=3, centers=3, random_state=0)
