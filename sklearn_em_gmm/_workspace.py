@@ -9,10 +9,9 @@ class Workspace:
     """Named scratch arrays, each reused by every block and pass that asks for it.
 
     A block's temporaries allocated afresh are, at some sizes, returned by the C
-    allocator to the system after each block and faulted back in at the next
-    (measured in a fresh process at n=1e5, d=2, k=3, diag: 750 page faults and
-    twice the time per iteration). An array stays valid until the next request
-    under its name.
+    allocator to the system after each block and faulted back in at the next (see
+    ``benchmarks/RESULTS.md``). An array stays valid until the next request under
+    its name.
     """
 
     def __init__(self):

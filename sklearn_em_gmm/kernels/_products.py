@@ -2,8 +2,8 @@
 
 OpenBLAS runs products with few components up to twice as fast per flop on its
 small-matrix path, so products over a block's rows are split into pieces that take
-it; the measurements behind each size are in ``benchmarks/RESULTS.md`` ("Small
-products").
+it; the measurements behind each size are in ``benchmarks/RESULTS.md``
+("Measurements behind the kernels' constants").
 """
 
 import functools
