@@ -6,9 +6,9 @@ with the lowest BIC, and optionally writes its labels and compares every fit wit
 :class:`sklearn.mixture.GaussianMixture`.
 
 The job is four steps, each a small function: :func:`parse_args`,
-:func:`load_data`, :func:`fit_grid` and the ``format_*`` functions that turn results
-into text. Bad input raises :class:`UsageError`, which :func:`main` prints as one
-line on stderr before returning 2.
+:func:`load_data`, :func:`~sklearn_em_gmm.selection.fit_grid` and the ``format_*``
+functions that turn results into text. Bad input raises :class:`UsageError`, which
+:func:`main` prints as one line on stderr before returning 2.
 """
 
 import argparse
@@ -16,15 +16,21 @@ import csv
 import math
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn import datasets
-from sklearn.exceptions import ConvergenceWarning
 
 from ._covariance import canonical_models, get_covariance_model
 from ._estimator import GaussianMixture
+from .selection import (
+    NON_FINITE_SCORE,
+    AllFitsFailedError,
+    Fit,
+    fit_grid,
+    fit_one,
+    select_best,
+)
 
 PROG = "sklearn-em-gmm"
 EXIT_USAGE = 2
@@ -403,26 +409,8 @@ def standardize(X):
 
 
 # --------------------------------------------------------------------------------------
-# Fitting the grid
+# Settings of the grid
 # --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Fit:
-    """One fitted grid cell: the model and its scores, or why it failed."""
-
-    n_components: int
-    covariance_type: str
-    model: object | None = None
-    seconds: float = math.nan
-    bic: float = math.nan
-    mean_log_likelihood: float = math.nan
-    converged: bool = True
-    error: str | None = None
-
-    @property
-    def failed(self):
-        return self.error is not None
 
 
 def estimator_params(options):
@@ -435,63 +423,6 @@ def estimator_params(options):
         "reg_covar": options.reg_covar,
         "init_params": options.init_params,
     }
-
-
-def fit_one(estimator_class, X, n_components, covariance_type, params):
-    """Fit one grid cell; a ValueError of the estimator becomes a failed Fit.
-
-    Non-convergence is read from ``converged_`` rather than printed as a warning,
-    and floating-point warnings are silenced: a fit they spoil either raises or
-    ends with a non-finite score, and is reported as failed.
-    """
-    fit = Fit(n_components, covariance_type)
-    model = estimator_class(
-        n_components=n_components, covariance_type=covariance_type, **params
-    )
-    with warnings.catch_warnings(), np.errstate(all="ignore"):
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        start = time.perf_counter()
-        try:
-            model.fit(X)
-        except ValueError as exc:
-            fit.error = _describe(exc)
-            return fit
-        fit.seconds = time.perf_counter() - start
-        bic, mean_log_likelihood = float(model.bic(X)), float(model.score(X))
-    if not (math.isfinite(bic) and math.isfinite(mean_log_likelihood)):
-        fit.error = (
-            "the fitted model has a non-finite log-likelihood (numerical "
-            "overflow); scale the input data, e.g. with --standardize"
-        )
-        return fit
-    fit.model = model
-    fit.converged = bool(model.converged_)
-    fit.bic = bic
-    fit.mean_log_likelihood = mean_log_likelihood
-    return fit
-
-
-def fit_grid(estimator_class, X, components, covariance_types, params):
-    """Fit every (n_components, covariance_type) cell; a dict keyed by the pair."""
-    return {
-        (k, covariance_type): fit_one(estimator_class, X, k, covariance_type, params)
-        for k in components
-        for covariance_type in covariance_types
-    }
-
-
-def select_best(fits):
-    """The fit with the lowest BIC; the first one in grid order on ties."""
-    best = None
-    for fit in fits.values():
-        if not fit.failed and (best is None or fit.bic < best.bic):
-            best = fit
-    if best is None:
-        reason = next(iter(fits.values())).error
-        raise UsageError(
-            f"every model of the grid failed to fit; first error: {reason}"
-        )
-    return best
 
 
 # --------------------------------------------------------------------------------------
@@ -773,7 +704,11 @@ def run(options):
         GaussianMixture, X, options.components, options.covariance_types, params
     )
     elapsed = time.perf_counter() - start
-    best = select_best(fits)
+    _point_to_standardize(fits)
+    try:
+        best = select_best(fits)
+    except AllFitsFailedError as exc:
+        raise UsageError(str(exc)) from None
 
     _print_lines(
         format_data_summary(dataset, options.standardize),
@@ -789,6 +724,13 @@ def run(options):
     if options.compare_sklearn:
         comparisons = compare_with_sklearn(X, fits, params)
         _print_lines("", *format_comparison(comparisons, best))
+
+
+def _point_to_standardize(fits):
+    """Name the option that scales the data in the library's advice to scale it."""
+    for fit in fits.values():
+        if fit.error == NON_FINITE_SCORE:
+            fit.error += ", e.g. with --standardize"
 
 
 def _print_lines(*lines):
