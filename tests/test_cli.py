@@ -16,7 +16,7 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from sklearn_em_gmm import GaussianMixture
-from sklearn_em_gmm._cli import main, parse_components
+from sklearn_em_gmm.cli import main, parse_components
 
 PREFIX = "sklearn-em-gmm: error: "
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
