@@ -16,7 +16,14 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from sklearn_em_gmm import GaussianMixture
-from sklearn_em_gmm.cli import main, parse_components
+from sklearn_em_gmm._covariance import _base as covariance_base
+from sklearn_em_gmm._covariance._axis_aligned import SphericalCovariance
+from sklearn_em_gmm.cli import (
+    main,
+    parse_args,
+    parse_components,
+    parse_covariance_types,
+)
 
 PREFIX = "sklearn-em-gmm: error: "
 COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
@@ -319,6 +326,55 @@ def test_covariance_type_aliases_and_order(capsys):
     )
     assert (status, err) == (0, "")
     assert list(bic_table(out)) == ["spherical", "full", "diag"]
+
+
+def one_line(text):
+    return " ".join(text.split())
+
+
+def test_covariance_types_are_listed_from_the_registry(capsys):
+    status, out, _ = run(capsys, "--help")
+    assert status == 0
+    assert (
+        "Covariance types: full (VVV), tied (EEE), diag (VVI), spherical (VII). Exit"
+        in one_line(out)
+    )
+    assert "(default: full,tied,diag,spherical)." in one_line(out)
+    status, _, err = run(capsys, "--covariance-types", "foo")
+    assert err == (
+        f"{PREFIX}argument --covariance-types: unknown covariance type 'foo'; "
+        "choose from full, tied, diag, spherical or VVV, EEE, VVI, VII\n"
+    )
+
+
+@pytest.fixture
+def eii_registered(monkeypatch):
+    """A model registered after import, under mclust's code EII, for one test."""
+
+    class StandIn(SphericalCovariance):
+        """VII's math under another name: only the names matter to the parser."""
+
+        name = "equal_spherical"
+        mclust_code = "EII"
+
+    monkeypatch.setattr(covariance_base, "_REGISTRY", dict(covariance_base._REGISTRY))
+    covariance_base.register(StandIn())
+
+
+@pytest.mark.usefixtures("eii_registered")
+def test_a_model_registered_later_is_accepted_and_listed(capsys):
+    assert parse_covariance_types("eii,full,EII") == ["equal_spherical", "full"]
+    status, out, _ = run(capsys, "--help")
+    assert status == 0
+    assert "spherical (VII), equal_spherical (EII). Exit" in one_line(out)
+    assert "(default: full,tied,diag,spherical)." in one_line(out)
+    status, _, err = run(capsys, "--covariance-types", "foo")
+    assert status == 2
+    assert err.endswith(
+        "choose from full, tied, diag, spherical, equal_spherical or "
+        "VVV, EEE, VVI, VII, EII\n"
+    )
+    assert parse_args([]).covariance_types == COVARIANCE_TYPES
 
 
 def test_dataset_option(capsys):

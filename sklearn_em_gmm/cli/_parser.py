@@ -1,4 +1,9 @@
-"""The command line's options: the parser, its value types, and :func:`parse_args`."""
+"""The command line's options: the parser, its value types, and :func:`parse_args`.
+
+The covariance types come from the covariance registry, so a model registered later
+is accepted, named in the error for an unknown type, and listed in ``--help``. Only
+the default grid is a fixed list: scikit-learn's four types.
+"""
 
 import argparse
 import math
@@ -8,7 +13,7 @@ from ._data import DATASETS
 from ._errors import UsageError
 
 PROG = "sklearn-em-gmm"
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+DEFAULT_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
 MAX_COMPONENTS = 1000  # keeps a typo such as '1-100000' from building a huge grid
 
@@ -49,9 +54,13 @@ def parse_components(text):
 
 
 def parse_covariance_types(text):
-    """Parse ``"full,diag"`` or mclust codes ``"VVV,VVI"`` into sklearn names."""
+    """Parse ``"full,diag"`` or mclust codes ``"VVV,VVI"`` into sklearn names.
+
+    Any registered covariance model is accepted, by either name, in any case.
+    """
+    models = canonical_models()
     by_key = {}
-    for model in canonical_models():
+    for model in models:
         by_key[model.name.lower()] = model.name
         by_key[model.mclust_code.lower()] = model.name
     names = []
@@ -60,7 +69,8 @@ def parse_covariance_types(text):
         if name is None:
             raise argparse.ArgumentTypeError(
                 f"unknown covariance type {part.strip()!r}; choose from "
-                "full, tied, diag, spherical or VVV, EEE, VVI, VII"
+                f"{', '.join(model.name for model in models)} or "
+                f"{', '.join(model.mclust_code for model in models)}"
             )
         if name not in names:
             names.append(name)
@@ -88,6 +98,9 @@ def _number_parser(convert, minimum, description, maximum=math.inf):
 
 def build_parser():
     """The command-line parser; ``--help`` documents every option."""
+    covariance_types = ", ".join(
+        f"{model.name} ({model.mclust_code})" for model in canonical_models()
+    )
     parser = _ArgumentParser(
         prog=PROG,
         description=(
@@ -96,7 +109,7 @@ def build_parser():
             "lowest BIC."
         ),
         epilog=(
-            "Covariance types: full (VVV), tied (EEE), diag (VVI), spherical (VII). "
+            f"Covariance types: {covariance_types}. "
             "Exit status: 0 on success, 2 on bad options, a bad data file, or when "
             "every model of the grid fails to fit."
         ),
@@ -135,11 +148,11 @@ def build_parser():
     parser.add_argument(
         "--covariance-types",
         type=parse_covariance_types,
-        default=list(COVARIANCE_TYPES),
+        default=list(DEFAULT_COVARIANCE_TYPES),
         metavar="LIST",
         help=(
             "covariance types to try, comma-separated sklearn names or mclust codes "
-            "in any case (default: full,tied,diag,spherical)."
+            f"in any case (default: {','.join(DEFAULT_COVARIANCE_TYPES)})."
         ),
     )
     parser.add_argument(
