@@ -310,6 +310,21 @@ def test_every_cell_failing_is_an_error(capsys, tmp_path):
     assert len(err.splitlines()) == 1
 
 
+def test_a_non_finite_score_points_to_standardize(capsys, monkeypatch):
+    class Overflowing(GaussianMixture):
+        def score(self, X, y=None):
+            return -np.inf
+
+    monkeypatch.setattr("sklearn_em_gmm.cli._main.GaussianMixture", Overflowing)
+    status, out, err = run(capsys, "--components", "2", "--covariance-types", "diag")
+    assert (status, out) == (2, "")
+    assert err == (
+        f"{PREFIX}every model of the grid failed to fit; first error: the fitted "
+        "model has a non-finite log-likelihood (numerical overflow); scale the "
+        "input data, e.g. with --standardize\n"
+    )
+
+
 def test_non_convergence_is_counted_not_warned(capsys, recwarn):
     status, out, err = run(
         capsys, "--max-iter", "1", "--components", "2,3", "--covariance-types", "full"
