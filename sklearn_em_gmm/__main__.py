@@ -1,6 +1,6 @@
 """``python -m sklearn_em_gmm``: select a Gaussian mixture by BIC; see ``--help``."""
 
-from ._cli import main
+from .cli import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -17,7 +17,13 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from sklearn_em_gmm import GaussianMixture
-from sklearn_em_gmm._cli import main, parse_components
+from sklearn_em_gmm.cli import (
+    main,
+    parse_args,
+    parse_components,
+    parse_covariance_types,
+)
+from sklearn_em_gmm.covariance import get_covariance_model, register, unregister
 
 PREFIX = "sklearn-em-gmm: error: "
 
@@ -303,6 +309,21 @@ def test_every_cell_failing_is_an_error(capsys, tmp_path):
     assert len(err.splitlines()) == 1
 
 
+def test_a_non_finite_score_points_to_standardize(capsys, monkeypatch):
+    class Overflowing(GaussianMixture):
+        def score(self, X, y=None):
+            return -np.inf
+
+    monkeypatch.setattr("sklearn_em_gmm.cli._main.GaussianMixture", Overflowing)
+    status, out, err = run(capsys, "--components", "2", "--covariance-types", "diag")
+    assert (status, out) == (2, "")
+    assert err == (
+        f"{PREFIX}every model of the grid failed to fit; first error: the fitted "
+        "model has a non-finite log-likelihood (numerical overflow); scale the "
+        "input data, e.g. with --standardize\n"
+    )
+
+
 def test_non_convergence_is_counted_not_warned(capsys, recwarn):
     status, out, err = run(
         capsys, "--max-iter", "1", "--components", "2,3", "--covariance-types", "full"
@@ -319,6 +340,56 @@ def test_covariance_type_aliases_and_order(capsys):
     )
     assert (status, err) == (0, "")
     assert list(bic_table(out)) == ["spherical", "full", "diag"]
+
+
+def one_line(text):
+    return " ".join(text.split())
+
+
+def test_covariance_types_are_listed_from_the_registry(capsys):
+    status, out, _ = run(capsys, "--help")
+    assert status == 0
+    assert (
+        "Covariance types: full (VVV), tied (EEE), diag (VVI), spherical (VII). Exit"
+        in one_line(out)
+    )
+    assert "(default: full,tied,diag,spherical)." in one_line(out)
+    status, _, err = run(capsys, "--covariance-types", "foo")
+    assert err == (
+        f"{PREFIX}argument --covariance-types: unknown covariance type 'foo'; "
+        "choose from full, tied, diag, spherical or VVV, EEE, VVI, VII\n"
+    )
+
+
+@pytest.fixture
+def eii_registered():
+    """A model registered after import, under mclust's code EII, for one test."""
+
+    class StandIn(type(get_covariance_model("spherical"))):
+        """VII's math under another name: only the names matter to the parser."""
+
+        name = "equal_spherical"
+        mclust_code = "EII"
+
+    model = register(StandIn())
+    yield
+    unregister(model)
+
+
+@pytest.mark.usefixtures("eii_registered")
+def test_a_model_registered_later_is_accepted_and_listed(capsys):
+    assert parse_covariance_types("eii,full,EII") == ["equal_spherical", "full"]
+    status, out, _ = run(capsys, "--help")
+    assert status == 0
+    assert "spherical (VII), equal_spherical (EII). Exit" in one_line(out)
+    assert "(default: full,tied,diag,spherical)." in one_line(out)
+    status, _, err = run(capsys, "--covariance-types", "foo")
+    assert status == 2
+    assert err.endswith(
+        "choose from full, tied, diag, spherical, equal_spherical or "
+        "VVV, EEE, VVI, VII, EII\n"
+    )
+    assert parse_args([]).covariance_types == COVARIANCE_TYPES
 
 
 def test_dataset_option(capsys):

@@ -6,14 +6,17 @@ from pathlib import Path
 
 import pytest
 
-import sklearn_em_gmm._cli
 import sklearn_em_gmm._estimator
+import sklearn_em_gmm.cli._main
+import sklearn_em_gmm.selection
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 @pytest.mark.parametrize(
-    "module", [sklearn_em_gmm._estimator, sklearn_em_gmm._cli], ids=lambda m: m.__name__
+    "module",
+    [sklearn_em_gmm._estimator, sklearn_em_gmm.selection, sklearn_em_gmm.cli._main],
+    ids=lambda m: m.__name__,
 )
 def test_docstring_examples(module):
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

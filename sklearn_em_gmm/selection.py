@@ -1,0 +1,213 @@
+"""Model selection by BIC over a grid of numbers of components and covariance types.
+
+:func:`fit_grid` fits one mixture per ``(n_components, covariance_type)`` cell and
+records each result as a :class:`Fit`, a failed cell included; :func:`select_best`
+returns the fit with the lowest BIC. Nothing here parses options or prints: the
+command line (:mod:`sklearn_em_gmm.cli`) is one user of these functions.
+"""
+
+import math
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+
+NON_FINITE_SCORE = (
+    "the fitted model has a non-finite log-likelihood (numerical overflow); "
+    "scale the input data"
+)
+
+
+class AllFitsFailedError(ValueError):
+    """Raised by :func:`select_best` when no cell of the grid was fitted."""
+
+
+@dataclass
+class Fit:
+    """One cell of the grid: the fitted model and its scores, or why it failed.
+
+    Attributes
+    ----------
+    n_components : int
+        The number of mixture components of the cell.
+    covariance_type : str
+        The covariance type of the cell, as passed to the estimator.
+    model : estimator or None
+        The fitted estimator; None if the fit failed.
+    seconds : float
+        Wall-clock time of ``fit``; NaN if the fit raised.
+    bic : float
+        Bayesian information criterion of the model on the fitted data (lower is
+        better); NaN if the fit failed.
+    mean_log_likelihood : float
+        Per-sample average log-likelihood, ``model.score(X)``; NaN if the fit failed.
+    converged : bool
+        The model's ``converged_``; True for a failed fit.
+    error : str or None
+        Why the fit failed, on one line; None if it succeeded.
+    """
+
+    n_components: int
+    covariance_type: str
+    model: object | None = None
+    seconds: float = math.nan
+    bic: float = math.nan
+    mean_log_likelihood: float = math.nan
+    converged: bool = True
+    error: str | None = None
+
+    @property
+    def failed(self):
+        """Whether the fit failed (``error`` is set)."""
+        return self.error is not None
+
+
+def fit_one(estimator_class, X, n_components, covariance_type, params):
+    """Fit one cell of the grid and score it on the same data.
+
+    A ValueError raised by ``fit`` and a non-finite score both give a failed
+    :class:`Fit` instead of an exception. Non-convergence is read from
+    ``converged_`` rather than warned about (ConvergenceWarning is silenced), and
+    floating-point warnings are silenced: a fit they spoil either raises or ends with
+    a non-finite score.
+
+    Parameters
+    ----------
+    estimator_class : type
+        A GaussianMixture-like class: ``n_components``, ``covariance_type`` and
+        ``params`` as keyword arguments; ``fit``, ``bic``, ``score`` and
+        ``converged_`` as in :class:`sklearn.mixture.GaussianMixture`.
+    X : array-like of shape (n_samples, n_features)
+        The data to fit and score.
+    n_components : int
+        Number of mixture components.
+    covariance_type : str
+        Covariance type, a name or mclust code the estimator accepts.
+    params : dict
+        Other keyword arguments of the estimator, e.g. ``random_state``.
+
+    Returns
+    -------
+    fit : Fit
+        The fitted cell, or a failed one with its ``error``.
+    """
+    fit = Fit(n_components, covariance_type)
+    model = estimator_class(
+        n_components=n_components, covariance_type=covariance_type, **params
+    )
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = time.perf_counter()
+        try:
+            model.fit(X)
+        except ValueError as exc:
+            fit.error = " ".join(str(exc).split()) or type(exc).__name__
+            return fit
+        fit.seconds = time.perf_counter() - start
+        bic, mean_log_likelihood = float(model.bic(X)), float(model.score(X))
+    if not (math.isfinite(bic) and math.isfinite(mean_log_likelihood)):
+        fit.error = NON_FINITE_SCORE
+        return fit
+    fit.model = model
+    fit.converged = bool(model.converged_)
+    fit.bic = bic
+    fit.mean_log_likelihood = mean_log_likelihood
+    return fit
+
+
+def fit_grid(estimator_class, X, components, covariance_types, params):
+    """Fit every ``(n_components, covariance_type)`` cell of a grid.
+
+    Parameters
+    ----------
+    estimator_class : type
+        A GaussianMixture-like class, as in :func:`fit_one`.
+    X : array-like of shape (n_samples, n_features)
+        The data to fit and score.
+    components : iterable of int
+        The numbers of components to try.
+    covariance_types : sequence of str
+        The covariance types to try at each number of components.
+    params : dict
+        The estimator's other keyword arguments, shared by every cell.
+
+    Returns
+    -------
+    fits : dict of (int, str) to Fit
+        One entry per cell, keyed by ``(n_components, covariance_type)``, in grid
+        order: ``components`` outermost, then ``covariance_types``.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn_em_gmm import GaussianMixture
+    >>> from sklearn_em_gmm.selection import fit_grid, select_best
+    >>> X = load_iris().data
+    >>> fits = fit_grid(GaussianMixture, X, [1, 2, 3], ["full", "diag"],
+    ...                 {"random_state": 0})
+    >>> list(fits)
+    [(1, 'full'), (1, 'diag'), (2, 'full'), (2, 'diag'), (3, 'full'), (3, 'diag')]
+    >>> best = select_best(fits)
+    >>> best.n_components, best.covariance_type, round(best.bic, 2)
+    (2, 'full', 574.02)
+    """
+    fits = {}
+    for n_components in components:
+        fits.update(
+            _fit_covariance_types(
+                estimator_class, X, n_components, covariance_types, params
+            )
+        )
+    return fits
+
+
+def _fit_covariance_types(estimator_class, X, n_components, covariance_types, params):
+    """Fit each covariance type at one ``n_components``; a dict as :func:`fit_grid`.
+
+    The cells of one ``n_components`` are fitted together so that what they could
+    share (the start, the same for every covariance type) has one place to go.
+    """
+    return {
+        (n_components, covariance_type): fit_one(
+            estimator_class, X, n_components, covariance_type, params
+        )
+        for covariance_type in covariance_types
+    }
+
+
+def select_best(fits):
+    """The fit with the lowest BIC; the first one in grid order on ties.
+
+    Parameters
+    ----------
+    fits : dict of (int, str) to Fit
+        A grid, as returned by :func:`fit_grid`.
+
+    Returns
+    -------
+    best : Fit
+        The fit, among those that did not fail, with the lowest ``bic``.
+
+    Raises
+    ------
+    AllFitsFailedError
+        If every fit failed; the message gives the first fit's error.
+    ValueError
+        If ``fits`` is empty.
+    """
+    if not fits:
+        raise ValueError(
+            "the grid is empty; give at least one n_components and one covariance type"
+        )
+    best = None
+    for fit in fits.values():
+        if not fit.failed and (best is None or fit.bic < best.bic):
+            best = fit
+    if best is None:
+        reason = next(iter(fits.values())).error
+        raise AllFitsFailedError(
+            f"every model of the grid failed to fit; first error: {reason}"
+        )
+    return best
