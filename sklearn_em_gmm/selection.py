@@ -10,9 +10,14 @@ import math
 import time
 import warnings
 from dataclasses import dataclass
+from numbers import Integral
 
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_array, check_random_state
+
+from ._estimator import GaussianMixture
+from .init import Start
 
 NON_FINITE_SCORE = (
     "the fitted model has a non-finite log-likelihood (numerical overflow); "
@@ -64,7 +69,7 @@ class Fit:
         return self.error is not None
 
 
-def fit_one(estimator_class, X, n_components, covariance_type, params):
+def fit_one(estimator_class, X, n_components, covariance_type, params, starts=None):
     """Fit one cell of the grid and score it on the same data.
 
     A ValueError raised by ``fit`` and a non-finite score both give a failed
@@ -87,6 +92,9 @@ def fit_one(estimator_class, X, n_components, covariance_type, params):
         Covariance type, a name or mclust code the estimator accepts.
     params : dict
         Other keyword arguments of the estimator, e.g. ``random_state``.
+    starts : list of Start, optional
+        The ``n_init`` starts drawn from ``X`` (see :func:`draw_starts`), for an
+        ``estimator_class`` that is this package's GaussianMixture.
 
     Returns
     -------
@@ -101,7 +109,10 @@ def fit_one(estimator_class, X, n_components, covariance_type, params):
         warnings.simplefilter("ignore", ConvergenceWarning)
         start = time.perf_counter()
         try:
-            model.fit(X)
+            if starts is None:
+                model.fit(X)
+            else:
+                model._fit_from_starts(X, starts)
         except ValueError as exc:
             fit.error = " ".join(str(exc).split()) or type(exc).__name__
             return fit
@@ -166,15 +177,64 @@ def fit_grid(estimator_class, X, components, covariance_types, params):
 def _fit_covariance_types(estimator_class, X, n_components, covariance_types, params):
     """Fit each covariance type at one ``n_components``; a dict as :func:`fit_grid`.
 
-    The cells of one ``n_components`` are fitted together so that what they could
-    share (the start, the same for every covariance type) has one place to go.
+    The start does not depend on the covariance type, so this package's estimator
+    gets the one drawn here, which each type would have drawn alike.
     """
+    starts = None
+    if issubclass(estimator_class, GaussianMixture) and len(covariance_types) > 1:
+        starts = draw_starts(X, n_components, params)
     return {
         (n_components, covariance_type): fit_one(
-            estimator_class, X, n_components, covariance_type, params
+            estimator_class, X, n_components, covariance_type, params, starts
         )
         for covariance_type in covariance_types
     }
+
+
+def draw_starts(X, n_components, params):
+    """The starts a GaussianMixture with ``params`` would draw from ``X``, or None.
+
+    Parameters
+    ----------
+    X : array-like of shape (n_samples, n_features)
+    n_components : int
+    params : dict
+        The estimator's keyword arguments.
+
+    Returns
+    -------
+    starts : list of Start, or None
+        One per ``n_init``, consuming ``random_state`` as the estimator would; None
+        where the starts are not the same for every covariance type (a
+        ``random_state`` instance is consumed by each fit in turn, and a warm start
+        or a full set of initial parameters draws none), or where drawing fails, so
+        that each fit reports its own error.
+    """
+    defaults = GaussianMixture(n_components).get_params()
+    params = {**defaults, **params, "n_components": n_components}
+    random_state = params["random_state"]
+    given = ("weights_init", "means_init", "precisions_init")
+    if (
+        not (random_state is None or isinstance(random_state, Integral))
+        or params["warm_start"]
+        or all(params[name] is not None for name in given)
+    ):
+        return None
+    try:
+        GaussianMixture(**params)._validate_params()
+        X = check_array(X, dtype=[np.float64, np.float32], ensure_min_samples=2)
+        if X.shape[0] < n_components:
+            return None
+        random_state = check_random_state(random_state)
+        # as fit_one, which the warnings of drawing the start would reach
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return [
+                Start(X, None, n_components, params["init_params"], random_state)
+                for _ in range(params["n_init"])
+            ]
+    except (TypeError, ValueError):
+        return None
 
 
 def select_best(fits):

@@ -5,11 +5,11 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import COVARIANCE_TYPES
+from conftest import COVARIANCE_TYPES, INIT_PARAMS
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 
-from sklearn_em_gmm import GaussianMixture
+from sklearn_em_gmm import GaussianMixture, selection
 from sklearn_em_gmm.selection import (
     NON_FINITE_SCORE,
     AllFitsFailedError,
@@ -114,3 +114,42 @@ def test_non_convergence_is_recorded_not_warned(iris):
     assert not [w for w in caught if issubclass(w.category, ConvergenceWarning)]
     assert not fit.failed
     assert fit.converged is False
+
+
+@pytest.mark.parametrize("init_params", INIT_PARAMS)
+def test_one_start_per_n_components_gives_every_cell_its_own_fit(
+    iris, init_params, monkeypatch
+):
+    drawn = []
+    original = selection.Start
+
+    def counting_start(*args, **kwargs):
+        drawn.append(args[2])  # n_components
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(selection, "Start", counting_start)
+    params = {"random_state": 3, "n_init": 2, "init_params": init_params}
+    fits = fit_grid(GaussianMixture, iris, [1, 2, 3], COVARIANCE_TYPES, params)
+    # n_init starts per n_components, not per cell
+    assert drawn == [1, 1, 2, 2, 3, 3]
+    for (k, name), fit in fits.items():
+        alone = GaussianMixture(k, covariance_type=name, **params).fit(iris)
+        assert fit.model.n_iter_ == alone.n_iter_
+        assert fit.model.lower_bounds_ == alone.lower_bounds_
+        for attribute in ("weights_", "means_", "covariances_", "labels_"):
+            np.testing.assert_array_equal(
+                getattr(fit.model, attribute), getattr(alone, attribute)
+            )
+
+
+def test_no_shared_start_where_each_fit_draws_its_own(iris):
+    rng = np.random.RandomState(0)
+    for params in (
+        {"random_state": rng},
+        {"random_state": 0, "warm_start": True},
+        {"random_state": 0, "n_init": "two"},
+    ):
+        assert selection.draw_starts(iris, 2, params) is None
+    assert selection.draw_starts(iris[:1], 2, {"random_state": 0}) is None
+    starts = selection.draw_starts(iris, 2, {"random_state": 0, "n_init": 3})
+    assert len(starts) == 3
