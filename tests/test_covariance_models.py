@@ -10,7 +10,10 @@ from conftest import COVARIANCE_TYPES
 from mixture_cases import dense_covariance, random_parameters
 
 from sklearn_em_gmm.covariance import (
+    DIAGONAL,
     FULL,
+    ISOTROPIC,
+    Structure,
     canonical_models,
     covariance_type_names,
     get_covariance_model,
@@ -74,3 +77,18 @@ def test_covariance_parameter_counts(covariance_type, expected):
     assert (
         get_covariance_model(covariance_type).n_covariance_parameters(3, 4) == expected
     )
+
+
+def test_structures_declare_what_they_can():
+    assert Structure(shared=False, form=FULL, common_orientation=True).form == FULL
+    for shared, form in [(True, FULL), (False, DIAGONAL), (False, ISOTROPIC)]:
+        with pytest.raises(ValueError, match="orientation"):
+            Structure(shared=shared, form=form, common_orientation=True)
+    with pytest.raises(ValueError, match="form"):
+        Structure(shared=False, form="banded")
+    # richer layouts hold poorer ones: per component gives pooled, full gives the rest
+    per_component_full = Structure(shared=False, form=FULL)
+    pooled_isotropic = Structure(shared=True, form=ISOTROPIC)
+    assert per_component_full.holds(pooled_isotropic)
+    assert not pooled_isotropic.holds(per_component_full)
+    assert not Structure(shared=True, form=FULL).holds(Structure(False, DIAGONAL))

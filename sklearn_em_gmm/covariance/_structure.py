@@ -30,14 +30,21 @@ class Structure:
     form : {'full', 'diagonal', 'isotropic'}
         What each matrix holds: every entry, its diagonal, or one value times the
         identity.
+    common_orientation : bool, default=False
+        Full matrices per component that share their eigenvectors (mclust's
+        ``**E`` models, ``Sigma_k = lambda_k D A_k D.T``): the kernels treat them as
+        any full matrices; an M-step may use the shared orientation.
     """
 
     shared: bool
     form: str
+    common_orientation: bool = False
 
     def __post_init__(self):
         if self.form not in _FORMS:
             raise ValueError(f"form must be one of {_FORMS}, got {self.form!r}")
+        if self.common_orientation and (self.shared or self.form != FULL):
+            raise ValueError("only per-component full matrices share an orientation")
 
     def holds(self, other):
         """Whether statistics in this layout give those in ``other`` (they are as
