@@ -36,15 +36,21 @@ CHUNK_SIZES = [1, 37, 250, 412, 300]
 
 def _data(far, weighted, seed=0):
     X, _ = make_blobs(
-        n_samples=sum(CHUNK_SIZES), n_features=3, centers=4, random_state=seed
+        n_samples=sum(CHUNK_SIZES),
+        n_features=3,
+        centers=4,
+        # overlapping: EM takes many steps, each of which the sources must agree on
+        cluster_std=2.5,
+        random_state=seed,
     )
     if far:
-        # a small tight cluster far from the others: the exact kernels serve it.
-        # Small, so that the data's mean, where the fast kernels centre, stays near
-        # the others: their moments round to ~D eps, D the squared Mahalanobis
-        # distance of a mean from that centre, which must stay below the 1e-12
-        # asked of the merge
-        X[:10] = 1e3 + 0.01 * X[:10]
+        # A few rows far away: at a squared Mahalanobis distance D > 1e6 from the
+        # data's mean, where the exact kernels serve their component, for every
+        # model. Beyond the merge, float64 bounds how well chunks can agree with the
+        # whole: the fast kernels round to ~D eps about the data's mean, and a
+        # merge's cross term to ~eps |mean| / std of a component, each kept here
+        # below the 1e-12 asked.
+        X[:5] += 5e3
     weights = None
     if weighted:
         weights = check_random_state(seed).uniform(0.1, 3.0, size=len(X))
