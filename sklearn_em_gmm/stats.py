@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .covariance._structure import DIAGONAL, FULL, ISOTROPIC, Structure
+from .covariance import DIAGONAL, FULL, ISOTROPIC, Structure
 
 
 def _reduce_scatter(scatter, source, target):

@@ -22,6 +22,7 @@ from sklearn_em_gmm.engine import (
     ArraySource,
     ChunkedSource,
     MixtureParameters,
+    expectation,
     expectation_pass,
     prepare_data,
     run_em,
@@ -232,3 +233,19 @@ def test_em_over_row_chunks_is_the_in_memory_fit(
 def test_a_chunked_source_needs_its_chunk_size_for_one_array():
     with pytest.raises(ValueError, match="chunk_rows"):
         ChunkedSource(np.zeros((10, 2)))
+
+
+def test_a_chunked_source_skips_empty_chunks_and_checks_its_weights():
+    X, weights = _data(far=False, weighted=True)
+    chunks = [X[:0], *_chunks(X), X[:0]]
+    chunk_weights = [weights[:0], *_chunks(weights), weights[:0]]
+    model = get_covariance_model("full")
+    params = _fitted_parameters(X, "full")
+    sources = [ChunkedSource(chunks, chunk_weights), ArraySource(X, weights)]
+    bounds = []
+    for source in sources:
+        source.prepare(model, source.mean(), 4)
+        bounds.append(expectation(source, params, model)[0])
+    assert bounds[0] == pytest.approx(bounds[1], rel=1e-12)
+    with pytest.raises(ValueError, match="one array per chunk"):
+        ChunkedSource(_chunks(X), weights)

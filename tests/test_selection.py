@@ -146,6 +146,7 @@ def test_no_shared_start_where_each_fit_draws_its_own(iris):
     rng = np.random.RandomState(0)
     for params in (
         {"random_state": rng},
+        {"random_state": None},
         {"random_state": 0, "warm_start": True},
         {"random_state": 0, "n_init": "two"},
     ):

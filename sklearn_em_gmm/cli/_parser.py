@@ -9,12 +9,13 @@ import argparse
 import math
 
 from ..covariance import canonical_models
+from ..init import INIT_METHODS
 from ._data import DATASETS
 from ._errors import UsageError
 
 PROG = "sklearn-em-gmm"
 DEFAULT_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-INIT_PARAMS = ("kmeans", "k-means++", "random", "random_from_data")
+INIT_PARAMS = tuple(INIT_METHODS)
 MAX_COMPONENTS = 1000  # keeps a typo such as '1-100000' from building a huge grid
 
 

@@ -84,10 +84,6 @@ class PrecisionFactors:
     def n_components(self):
         return len(self.log_det)
 
-    def of_component(self, k):
-        """The factor of component ``k``."""
-        return self.factors[0 if self.structure.shared else k]
-
     def subset(self, components):
         """The factors of the masked ``components``; a shared factor stays whole."""
         factors = self.factors if self.structure.shared else self.factors[components]

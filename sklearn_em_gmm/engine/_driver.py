@@ -53,8 +53,9 @@ def maximization(
 ):
     """M-step: the parameters that maximise the expected log-likelihood.
 
-    ``previous`` are the parameters that gave ``stats``; ``repair``, if given,
-    mends degenerate components before their precisions are factorized (see
+    ``previous`` are the parameters that gave ``stats`` and ``prior`` a conjugate
+    prior, both passed to ``model.m_step``; ``repair``, if given, mends degenerate
+    components before their precisions are factorized (see
     ``_recovery.DegenerateRepair``).
     """
     estimates = model.m_step(

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._workspace import Workspace
-from ..kernels import blas_threads, centred_data, select_kernel
+from ..kernels import blas_threads, centred_data, pooled_pass, select_kernel
 from ..stats import SufficientStatistics
 from ._blocks import kernel_row_blocks, row_blocks, total_weight
 from ._logsumexp import (
@@ -107,7 +107,7 @@ def prepare_data(X, sample_weight, model, reference, n_components, keep_centred=
     """
     reference = np.asarray(reference, dtype=X.dtype).astype(np.float64)
     second_moment = None
-    if model.structure.shared and model.statistics_layout.shared:
+    if pooled_pass(model.structure, model.statistics_layout):
         n_features = X.shape[1]
         second_moment = np.zeros((n_features, n_features))
         for rows in row_blocks(X.shape[0], 2 * n_features):

@@ -9,7 +9,7 @@ block by block) and adds their sums, so that only one chunk's blocks are in memo
 
 import numpy as np
 
-from ._blocks import data_sum, total_weight
+from ._blocks import data_mean, data_sum, total_weight
 from ._estep import expectation_pass, prepare_data
 
 
@@ -33,9 +33,7 @@ class ArraySource:
 
     def mean(self):
         """The rows' weighted mean in float64, shape (n_features,)."""
-        return data_sum(self.X, self.sample_weight) / total_weight(
-            self.X, self.sample_weight
-        )
+        return data_mean(self.X, self.sample_weight)
 
     def prepare(self, model, reference, n_components):
         """Compute once what every pass of a fit of ``model`` shares."""
@@ -63,8 +61,8 @@ class ChunkedSource:
     ----------
     chunks : list of ndarray of shape (n_rows_i, n_features), or array-like of \
             shape (n_samples, n_features)
-        The chunks themselves, or an array (e.g. an ``np.memmap``) from which
-        ``chunk_rows`` rows at a time are read.
+        The chunks themselves (empty ones are skipped), or an array (e.g. an
+        ``np.memmap``) from which ``chunk_rows`` rows at a time are read.
     sample_weights : list of ndarray of shape (n_rows_i,), or ndarray of shape \
             (n_samples,), or None
         Non-negative weights, chunked as ``chunks``.
@@ -74,8 +72,17 @@ class ChunkedSource:
 
     def __init__(self, chunks, sample_weights=None, chunk_rows=None):
         if isinstance(chunks, (list, tuple)):
-            self._arrays = list(chunks)
-            self._weights = sample_weights
+            self._arrays = [chunk for chunk in chunks if len(chunk)]
+            self._weights = None
+            if sample_weights is not None:
+                if not isinstance(sample_weights, (list, tuple)) or len(
+                    sample_weights
+                ) != len(chunks):
+                    raise ValueError(
+                        "sample_weights must be a list with one array per chunk"
+                    )
+                pairs = zip(sample_weights, chunks, strict=True)
+                self._weights = [weights for weights, chunk in pairs if len(chunk)]
             self._chunk_rows = None
         else:
             if chunk_rows is None or chunk_rows < 1:
@@ -91,7 +98,9 @@ class ChunkedSource:
     def _chunks(self):
         """Yield ``(X_chunk, weights_chunk or None)``."""
         if self._chunk_rows is None:
-            weights = self._weights or [None] * len(self._arrays)
+            weights = self._weights
+            if weights is None:
+                weights = [None] * len(self._arrays)
             yield from zip(self._arrays, weights, strict=True)
             return
         for start in range(0, len(self._arrays), self._chunk_rows):

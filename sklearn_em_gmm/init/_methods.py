@@ -10,8 +10,6 @@ method, and with no weights the calls are sklearn's own.
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 
-from ..engine import row_blocks
-
 NO_COMPONENT = -1
 
 
@@ -45,11 +43,8 @@ def _random_from_data(X, sample_weight, n_components, random_state):
 
 
 def _random(X, sample_weight, n_components, random_state):
-    resp = np.empty((n_components, X.shape[0]))
-    for rows in row_blocks(X.shape[0], max(n_components, X.shape[1])):
-        # drawn block by block, the stream equals sklearn's single (n, k) draw
-        block = random_state.uniform(size=(rows.stop - rows.start, n_components)).T
-        resp[:, rows] = block / block.sum(axis=0)
+    resp = random_state.uniform(size=(X.shape[0], n_components))
+    resp /= resp.sum(axis=1)[:, np.newaxis]
     return None, resp
 
 
@@ -62,4 +57,4 @@ INIT_METHODS = {
 """Each ``init_params`` name and its method: ``method(X, sample_weight,
 n_components, random_state)`` returns ``(labels, resp)``, one of them None: the
 component of each row (``-1`` for none), or responsibilities of shape
-(n_components, n_samples)."""
+(n_samples, n_components)."""

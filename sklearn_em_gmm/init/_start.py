@@ -15,6 +15,8 @@ from ._methods import INIT_METHODS
 class Start:
     """Initial responsibilities of the rows of ``X``, from one ``init_params`` draw.
 
+    The start keeps ``X`` and ``sample_weight``, whose statistics it gives.
+
     Parameters
     ----------
     X : ndarray of shape (n_samples, n_features)
@@ -28,29 +30,37 @@ class Start:
 
     def __init__(self, X, sample_weight, n_components, init_params, random_state):
         method = INIT_METHODS[init_params]
+        self.X = X
+        self.sample_weight = sample_weight
         self.n_components = n_components
         self.labels, self.resp = method(X, sample_weight, n_components, random_state)
         self._statistics = {}
 
-    def _resp_blocks(self, X, sample_weight):
-        """Yield ``(rows, sample_weight * resp)``, resp of shape (k, n_rows)."""
+    def _resp_blocks(self):
+        """Yield ``(rows, sample_weight * resp)``, resp of shape (n_rows, k)."""
+        X, sample_weight = self.X, self.sample_weight
         components = np.arange(self.n_components)[:, np.newaxis]
         for rows in row_blocks(X.shape[0], max(self.n_components, X.shape[1])):
             if self.labels is None:
-                resp = self.resp[:, rows].copy()
+                resp = self.resp[rows].copy()
+                if sample_weight is not None:
+                    resp *= sample_weight[rows, np.newaxis]
             else:
                 resp = (self.labels[rows] == components).astype(np.float64)
-            if sample_weight is not None:
-                resp *= sample_weight[rows]
+                if sample_weight is not None:
+                    resp *= sample_weight[rows]
+                resp = resp.T
             yield rows, resp
 
-    def statistics(self, X, sample_weight, layout):
+    def statistics(self, layout):
         """Exact sufficient statistics of the start's responsibilities in ``layout``
         (kept for the next model that asks)."""
         if layout not in self._statistics:
             total = None
-            for rows, weighted_resp in self._resp_blocks(X, sample_weight):
-                block = SufficientStatistics.from_rows(X[rows], weighted_resp.T, layout)
+            for rows, weighted_resp in self._resp_blocks():
+                block = SufficientStatistics.from_rows(
+                    self.X[rows], weighted_resp, layout
+                )
                 total = block if total is None else total + block
             self._statistics[layout] = total
         return self._statistics[layout]
@@ -71,14 +81,15 @@ def initial_parameters(
     """Starting parameters of one EM run of ``model``.
 
     User-given ``weights_init``, ``means_init`` and ``precisions_init`` (validated, in
-    ``X``'s dtype) replace the estimated ones; ``start`` (a :class:`Start`) is
-    needed unless all three are given, as sklearn then draws nothing. As in sklearn,
+    ``X``'s dtype) replace the estimated ones; ``start`` (a :class:`Start` drawn
+    from ``X`` and ``sample_weight``) is needed unless all three are given, as
+    sklearn then draws nothing. As in sklearn,
     the initial covariances are those of the responsibilities even when
     ``means_init`` is given.
     """
     weights, means, covariances = weights_init, means_init, None
     if weights_init is None or means_init is None or precisions_init is None:
-        stats = start.statistics(X, sample_weight, model.statistics_layout)
+        stats = start.statistics(model.statistics_layout)
         estimates = model.m_step(stats, reg_covar=reg_covar, dtype=X.dtype)
         nk = estimates.nk
         covariances = estimates.covariances.astype(X.dtype, copy=False)

@@ -9,7 +9,7 @@ from ._component import ComponentCoefficients, ComponentKernel
 from ._products import blas_threads
 from ._protocol import Components, Kernel, log_density_bound, log_density_constants
 from ._quadratic import QuadraticKernel
-from ._select import centred_data, select_kernel
+from ._select import centred_data, pooled_pass, select_kernel
 from ._shared import SharedBlock, SharedCoefficients, SharedPrecisionKernel
 from ._split import SplitKernel, SplitParts
 
@@ -31,5 +31,6 @@ __all__ = [
     "centred_data",
     "log_density_bound",
     "log_density_constants",
+    "pooled_pass",
     "select_kernel",
 ]

@@ -20,7 +20,8 @@ from ._protocol import log_density_constants
 
 
 class ComponentCoefficients(NamedTuple):
-    """Means (k, d) in float64, factors ``U`` (m, d, d) and constants (k, 1)."""
+    """Means (k, d) in float64, factors ``U`` (m, d, d), constants (k, 1), and
+    whether the one factor is ``shared`` by every component (m = 1)."""
 
     means: np.ndarray
     factors: np.ndarray

@@ -14,8 +14,8 @@ from scipy import linalg
 from threadpoolctl import ThreadpoolController
 
 # Largest product over C-ordered features (multiply-adds) and largest result of one
-# over features built row by row, that take the small-matrix path; from 16
-# components its general path is as fast.
+# over features built row by row, that take the small-matrix path; above 16
+# components its general path is about as fast.
 _SMALL_PRODUCT = 1_000_000
 _SMALL_ROW_MAJOR_RESULT = 1024
 _MAX_SMALL_PRODUCT_COMPONENTS = 16

@@ -34,8 +34,9 @@ _MAX_FLOAT32_EXACT_FRACTION = 0.125
 _MAX_CENTRED_DATA_BYTES = 1 << 24
 
 
-def _pooled_pass(structure, layout):
-    """Whether one shared precision and pooled statistics allow the shared kernel."""
+def pooled_pass(structure, layout):
+    """Whether one shared precision and pooled statistics make a pass pooled: the
+    shared kernel, which needs the data's second moment (see ``prepare_data``)."""
     return structure.shared and layout.shared
 
 
@@ -76,7 +77,7 @@ def select_kernel(
     form = _expansion_form(structure, layout)
     distances = _mean_distances(components, reference)
     near = distances <= _MAX_CANCELLATION
-    pooled = _pooled_pass(structure, layout)
+    pooled = pooled_pass(structure, layout)
     # float32 data are computed in float32 where that loses no more than sklearn's
     # float32 arithmetic; float64 otherwise. A few components beyond that (small
     # ones collapsing onto a few rows) cost less in the exact float32 kernel than
@@ -181,7 +182,7 @@ def centred_data(X, reference, model, n_components):
     if X.nbytes > _MAX_CENTRED_DATA_BYTES or n_features >= ROW_MAJOR_FEATURES:
         return None
     structure, layout = model.structure, model.statistics_layout
-    if not _pooled_pass(structure, layout):
+    if not pooled_pass(structure, layout):
         form = _expansion_form(structure, layout)
         if _quadratic_too_wide(form, quadratic_width(n_features, form), n_components):
             return None

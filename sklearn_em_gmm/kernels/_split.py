@@ -53,12 +53,16 @@ class SplitKernel:
         )
 
     def weighted_log_prob(self, block, coefficients):
-        shape = (len(self.subsets[0]), _n_rows(block.fast))
+        parts = [
+            kernel.weighted_log_prob(part, coefs)
+            for kernel, part, coefs in zip(
+                self.kernels, block, coefficients, strict=True
+            )
+        ]
+        shape = (len(self.subsets[0]), parts[0].shape[1])
         log_prob = self.workspace.empty("split.log_prob", shape, self.dtype)
-        for kernel, subset, part, coefs in zip(
-            self.kernels, self.subsets, block, coefficients, strict=True
-        ):
-            log_prob[subset] = kernel.weighted_log_prob(part, coefs)
+        for subset, part in zip(self.subsets, parts, strict=True):
+            log_prob[subset] = part
         return log_prob
 
     def moments(self, block, resp, row_scale):
@@ -85,8 +89,3 @@ class SplitKernel:
             )
         ]
         return SufficientStatistics.join(stats, self.subsets)
-
-
-def _n_rows(block):
-    """Rows of the fast kernel's block: its trailing axis."""
-    return block.shape[-1]
