@@ -18,6 +18,7 @@ from sklearn.model_selection import GridSearchCV
 
 from sklearn_em_gmm import GaussianMixture
 from sklearn_em_gmm.covariance import (
+    DIAGONAL,
     ISOTROPIC,
     CovarianceModel,
     Structure,
@@ -81,7 +82,7 @@ class EqualSphericalCovariance(CovarianceModel):
 
     def sample(self, rng, means, covariances, counts):
         n_features = means.shape[1]
-        scale = np.sqrt(covariances[0])
+        scale = np.sqrt(covariances)  # (1,) or, for EEI, (d,)
         return np.vstack(
             [
                 mean + scale * rng.standard_normal(size=(count, n_features))
@@ -93,11 +94,40 @@ class EqualSphericalCovariance(CovarianceModel):
 MODEL = EqualSphericalCovariance()
 
 
+class EqualDiagonalCovariance(EqualSphericalCovariance):
+    """One diagonal covariance shared by all components (mclust's EEI), shape (d,).
+
+    Its factor is shared but not one number: a kernel that sliced it by component
+    would fail when ``n_components != n_features``.
+    """
+
+    name = "equal_diagonal"
+    mclust_code = "EEI"
+    structure = Structure(shared=True, form=DIAGONAL)
+
+    def parameter_shape(self, n_components, n_features):
+        return (n_features,)
+
+    def n_covariance_parameters(self, n_components, n_features):
+        return n_features
+
+    def covariances_from_statistics(self, stats, nk, reg_covar, previous):
+        return stats.scatter / nk.sum() + reg_covar
+
+    def add_to_diagonal(self, covariances, components, amounts):
+        return covariances + amounts if components.any() else covariances
+
+
+SHARED_DIAGONAL = EqualDiagonalCovariance()
+
+
 @pytest.fixture(autouse=True)
 def registered():
     register(MODEL)
+    register(SHARED_DIAGONAL)
     yield
     unregister(MODEL)
+    unregister(SHARED_DIAGONAL)
 
 
 def _blobs(n_samples=300, random_state=0):
@@ -107,9 +137,21 @@ def _blobs(n_samples=300, random_state=0):
     return X
 
 
-def _naive_em(X, weights, means, variance, n_steps):
-    """EM for EII from the formulas, with scipy's densities: the reference."""
-    n_samples, n_features = X.shape
+def _eii_variance(X, resp, means):
+    """EII's M-step: one variance over every component and feature."""
+    squared = ((X[:, None, :] - means[None]) ** 2).sum(axis=2)
+    return (resp * squared).sum() / X.size + 1e-6
+
+
+def _eei_variances(X, resp, means):
+    """EEI's M-step: one variance per feature, pooled over components."""
+    squared = (X[:, None, :] - means[None]) ** 2  # (n, k, d)
+    return np.einsum("nk,nkd->d", resp, squared) / len(X) + 1e-6
+
+
+def _naive_em(X, weights, means, variance, n_steps, m_step=_eii_variance):
+    """EM from the formulas, with scipy's densities: the reference."""
+    n_samples = X.shape[0]
     bounds = []
     for _ in range(n_steps):
         log_prob = np.column_stack(
@@ -124,8 +166,7 @@ def _naive_em(X, weights, means, variance, n_steps):
         nk = resp.sum(axis=0)
         weights = nk / n_samples
         means = resp.T @ X / nk[:, None]
-        squared = ((X[:, None, :] - means[None]) ** 2).sum(axis=2)
-        variance = (resp * squared).sum() / (n_samples * n_features) + 1e-6
+        variance = m_step(X, resp, means)
     return weights, means, variance, bounds
 
 
@@ -137,22 +178,28 @@ def test_the_registry_lists_it_and_the_estimator_accepts_both_names():
         assert gm.covariances_.shape == (1,)
 
 
+@pytest.mark.parametrize(
+    ("model", "variance", "m_step"),
+    [(MODEL, [4.0], _eii_variance), (SHARED_DIAGONAL, [4.0, 2.0], _eei_variances)],
+    ids=["EII", "EEI"],
+)
 @pytest.mark.parametrize("far", [False, True], ids=["near", "far"])
-def test_em_steps_are_those_of_the_formulas(far):
+def test_em_steps_are_those_of_the_formulas(model, variance, m_step, far):
+    # three components in two dimensions
     X = _blobs()
     if far:
         # a component far from the data's mean: the exact kernel, not the shared one
         X[:60] += 1e4
     weights = np.full(3, 1 / 3)
     means = X[[0, 100, 200]]
-    variance = np.array([4.0])
+    variance = np.array(variance)
     params = MixtureParameters(
-        weights, means, variance, MODEL.precisions_cholesky(variance)
+        weights, means, variance, model.precisions_cholesky(variance)
     )
     source = ArraySource(X)
-    source.prepare(MODEL, source.mean(), 3)
+    source.prepare(model, source.mean(), 3)
     kernel = select_kernel(
-        Components.of(params, MODEL), MODEL.statistics_layout, source.mean(), X.dtype
+        Components.of(params, model), model.statistics_layout, source.mean(), X.dtype
     )
     expected = "AxisAlignedKernel" if far else "SharedPrecisionKernel"
     assert type(kernel).__name__ == expected
@@ -167,20 +214,21 @@ def test_em_steps_are_those_of_the_formulas(far):
     result = run_em(
         source,
         params,
-        MODEL,
+        model,
         reg_covar=1e-6,
         tol=0.0,
         max_iter=8,
         lower_bound=-np.inf,
         progress=Silent(),
     )
+    initial = variance[0] if len(variance) == 1 else variance
     ref_weights, ref_means, ref_variance, ref_bounds = _naive_em(
-        X, weights, means, 4.0, 8
+        X, weights, means, initial, 8, m_step
     )
     assert_allclose(result.lower_bounds, ref_bounds, rtol=1e-12)
     assert_allclose(result.params.weights, ref_weights, rtol=1e-10)
     assert_allclose(result.params.means, ref_means, rtol=1e-10)
-    assert_allclose(result.params.covariances, [ref_variance], rtol=1e-10)
+    assert_allclose(result.params.covariances, np.ravel(ref_variance), rtol=1e-10)
 
 
 def test_fit_predict_score_sample_and_criteria():
@@ -257,3 +305,14 @@ def test_unregistered_it_is_rejected():
     with pytest.raises(ValueError, match="covariance_type"):
         GaussianMixture(covariance_type="EII").fit(_blobs())
     register(MODEL)
+
+
+def test_a_shared_diagonal_fits_samples_and_persists():
+    X = _blobs()
+    gm = GaussianMixture(3, covariance_type="EEI", random_state=0).fit(X)
+    assert gm.covariances_.shape == (2,)
+    restored = GaussianMixture.from_dict(gm.to_dict())
+    assert_array_equal(restored.predict_proba(X), gm.predict_proba(X))
+    samples, labels = gm.sample(4000)
+    within = samples - gm.means_[labels]
+    assert_allclose(within.var(axis=0), gm.covariances_, rtol=0.1)
