@@ -56,15 +56,32 @@ def markdown_report(info, speed_line, sections, summary):
     text : str
     """
     parts = ["# EM benchmark: sklearn_em_gmm against scikit-learn\n"]
-    parts += [
-        f"- **{name}**: `{value}`" if name == "command" else f"- **{name}**: {value}"
-        for name, value in info
-    ]
+    parts += info_lines(info)
     parts.append(f"- **machine speeds**: {speed_line}\n")
     for title, headers, rows in sections:
         parts += [f"## {title}\n", markdown_table(headers, rows)]
     parts += ["## Summary\n", "```", *summary, "```", ""]
     return "\n".join(parts)
+
+
+def info_lines(info):
+    """Markdown bullets of ``(name, value)`` pairs, the command as code."""
+    return [
+        f"- **{name}**: `{value}`" if name == "command" else f"- **{name}**: {value}"
+        for name, value in info
+    ]
+
+
+def add_filter_argument(parser):
+    """The ``--filter`` option of the benchmark scripts."""
+    parser.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="keep configurations whose label contains TEXT; repeat to require "
+        "several, e.g. --filter n=1e6 --filter full",
+    )
 
 
 def geometric_mean(values):

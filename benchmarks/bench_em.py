@@ -37,7 +37,7 @@ from _machine import (
     memory_bandwidth,
 )
 from _peak_memory import extra_peak_memory
-from _report import markdown_report, summary_lines, text_table
+from _report import add_filter_argument, markdown_report, summary_lines, text_table
 from _workload import (
     COVARIANCE_TYPES,
     REG_COVAR,
@@ -471,14 +471,7 @@ def parse_arguments(argv=None):
         default=60.0,
         help="seconds one round of a configuration may take (default 60)",
     )
-    parser.add_argument(
-        "--filter",
-        action="append",
-        default=[],
-        metavar="TEXT",
-        help="keep configurations whose label contains TEXT; repeat to require "
-        "several, e.g. --filter n=1e6 --filter full",
-    )
+    add_filter_argument(parser)
     parser.add_argument(
         "--no-memory", action="store_true", help="skip the peak-memory children"
     )

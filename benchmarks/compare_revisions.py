@@ -74,7 +74,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 # bench_em and _machine import sklearn_em_gmm: they are imported once it is known
 # which tree's package that must be (see main)
-from _report import geometric_mean, markdown_table
+from _report import add_filter_argument, geometric_mean, info_lines, markdown_table
 from _workload import Config, starting_parameters
 
 TREES = ("before", "after")
@@ -553,10 +553,7 @@ def report(info, comparisons, args, seconds):
     text : str
     """
     parts = ["# EM speed per iteration: before against after\n"]
-    parts += [
-        f"- **{name}**: `{value}`" if name == "command" else f"- **{name}**: {value}"
-        for name, value in info
-    ]
+    parts += info_lines(info)
     parts.append(
         f"- **protocol**: same start, `tol=0`, {args.max_iter} EM iterations per fit; "
         f"per worker a 2-iteration warm-up and the median of {args.fits} timed fits; "
@@ -597,14 +594,7 @@ def parse_arguments(argv=None):
         help="time that decides: the workers' CPU time (default), which waiting "
         "for a core busy with other processes does not add to, or wall-clock time",
     )
-    parser.add_argument(
-        "--filter",
-        action="append",
-        default=[],
-        metavar="TEXT",
-        help="keep configurations whose label contains TEXT; repeat to require "
-        "several, e.g. --filter n=1e6 --filter full",
-    )
+    add_filter_argument(parser)
     parser.add_argument(
         "--markdown", metavar="PATH", help="also write the report to PATH"
     )
