@@ -8,6 +8,7 @@ statistics of the start's responsibilities in its own layout, then one M-step.
 import numpy as np
 
 from ..engine import MixtureParameters, row_blocks
+from ..engine._blocks import total_weight
 from ..stats import SufficientStatistics
 from ._methods import INIT_METHODS
 
@@ -97,8 +98,7 @@ def initial_parameters(
             # sklearn divides by the number of samples, not by sum(nk): after a
             # one-point-per-component start the weights sum to k / n until the
             # first M-step, which shifts the first lower bound.
-            total_weight = X.shape[0] if sample_weight is None else sample_weight.sum()
-            weights = (nk / total_weight).astype(X.dtype, copy=False)
+            weights = (nk / total_weight(X, sample_weight)).astype(X.dtype, copy=False)
         if means_init is None:
             means = estimates.means.astype(X.dtype, copy=False)
         if repair is not None and precisions_init is None:

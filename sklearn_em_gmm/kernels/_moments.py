@@ -31,7 +31,9 @@ def statistics_about(reference, nk, sums, second, form, eps):
 
     Parameters
     ----------
-    reference : ndarray of shape (n_features,)
+    reference : ndarray of shape (n_features,) or (n_components, n_features)
+        The point the moments are about: one for all components, or each
+        component's own (its current mean).
     nk : ndarray of shape (n_components,)
     sums : ndarray of shape (n_components, n_features)
         Weighted sums of ``x~ = x - reference``.
