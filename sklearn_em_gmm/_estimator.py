@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._recovery import DegenerateRepair
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions, fit_context
+from ._threads import call_threads
 from ._validation import (
     check_means,
     check_precisions,
@@ -347,6 +348,29 @@ default='kmeans'
         given = {
             name: value.astype(X.dtype, order="C") for name, value in given.items()
         }
+        with call_threads(len(all_rows)):
+            best = self._best_run(X, sample_weight, model, given, warm, starts)
+            labels = self._labels(all_rows, best.params, model)
+        if not best.converged and self.max_iter > 0:
+            warnings.warn(
+                "Best performing initialization did not converge. "
+                "Try different init parameters, or increase max_iter, "
+                "tol, or check for degenerate data.",
+                ConvergenceWarning,
+                stacklevel=1,
+            )
+        self._set_fitted_parameters(best.params, model)
+        scalar = X.dtype.type
+        self.converged_ = best.converged
+        self.n_iter_ = best.n_iter
+        # with no EM step, sklearn leaves its bound at the float -inf it started from
+        self.lower_bound_ = scalar(best.lower_bound) if best.n_iter else -math.inf
+        self.lower_bounds_ = [scalar(bound) for bound in best.lower_bounds]
+        self.labels_ = labels
+
+    def _best_run(self, X, sample_weight, model, given, warm, starts):
+        """EM from each start (or from the fitted model, ``warm``): the run with the
+        highest lower bound (an :class:`EMResult`)."""
         source = ArraySource(X, sample_weight)
         reference = source.mean()
         repair = None
@@ -404,24 +428,7 @@ default='kmeans'
                 or best.lower_bound == -math.inf
             ):
                 best = result
-
-        if not best.converged and self.max_iter > 0:
-            warnings.warn(
-                "Best performing initialization did not converge. "
-                "Try different init parameters, or increase max_iter, "
-                "tol, or check for degenerate data.",
-                ConvergenceWarning,
-                stacklevel=1,
-            )
-        labels = self._labels(all_rows, best.params, model)
-        self._set_fitted_parameters(best.params, model)
-        scalar = X.dtype.type
-        self.converged_ = best.converged
-        self.n_iter_ = best.n_iter
-        # with no EM step, sklearn leaves its bound at the float -inf it started from
-        self.lower_bound_ = scalar(best.lower_bound) if best.n_iter else -math.inf
-        self.lower_bounds_ = [scalar(bound) for bound in best.lower_bounds]
-        self.labels_ = labels
+        return best
 
     def _check_initial_parameters(self, model, n_features):
         """Validated copies of the user-given initial parameters."""

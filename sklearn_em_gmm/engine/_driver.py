@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._threads import serial_section
 from .._workspace import Workspace
 from ..kernels import Components, log_density_bound
 
@@ -99,14 +100,15 @@ def run_em(
     for n_iter in range(1, max_iter + 1):
         previous_lower_bound = lower_bound
         lower_bound, stats = expectation(source, params, model, workspace)
-        params = maximization(
-            stats,
-            model,
-            reg_covar,
-            source.dtype,
-            previous=params,
-            repair=repair,
-        )
+        with serial_section(source.n_samples):
+            params = maximization(
+                stats,
+                model,
+                reg_covar,
+                source.dtype,
+                previous=params,
+                repair=repair,
+            )
         lower_bounds.append(lower_bound)
         change = lower_bound - previous_lower_bound
         progress.iteration_end(n_iter, change)

@@ -28,7 +28,7 @@ class ArraySource:
         self.X = X
         self.sample_weight = sample_weight
         self.dtype = X.dtype
-        self.n_features = X.shape[1]
+        self.n_samples, self.n_features = X.shape
         self._prepared = None
 
     def mean(self):
@@ -93,6 +93,11 @@ class ChunkedSource:
         first = next(iter(self._chunks()))[0]
         self.dtype = first.dtype
         self.n_features = first.shape[1]
+        self.n_samples = (
+            sum(len(chunk) for chunk in self._arrays)
+            if self._chunk_rows is None
+            else len(self._arrays)
+        )
         self._prepared = None
 
     def _chunks(self):

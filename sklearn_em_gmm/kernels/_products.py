@@ -11,7 +11,8 @@ from contextlib import nullcontext
 
 import numpy as np
 from scipy import linalg
-from threadpoolctl import ThreadpoolController
+
+from .._threads import MIN_PARALLEL_ROWS, thread_controller
 
 # Largest product over C-ordered features (multiply-adds) and largest result of one
 # over features built row by row, that take the small-matrix path; above 16
@@ -34,17 +35,14 @@ def blas_threads(kernel, n_rows):
     """Context for a pass of ``kernel`` over ``n_rows``: small products on one thread.
 
     Many small products are slowed down by OpenBLAS's threads; a kernel whose
-    products are large (``kernel.large_products``) keeps the threads it is given.
+    products are large (``kernel.large_products``) keeps the threads it is given in
+    a pass over at least ``MIN_PARALLEL_ROWS`` rows. A smaller pass of a fit or
+    prediction runs on one thread already (see ``_threads.call_threads``).
     """
-    if kernel.large_products or n_rows * kernel.width < _LARGE_PASS:
+    large = n_rows >= MIN_PARALLEL_ROWS and kernel.large_products
+    if large or n_rows * kernel.width < _LARGE_PASS:
         return nullcontext()
-    return _thread_controller().limit(limits=1, user_api="blas")
-
-
-@functools.cache
-def _thread_controller():
-    """The BLAS libraries loaded, found once: finding them costs milliseconds."""
-    return ThreadpoolController()
+    return thread_controller().limit(limits=1, user_api="blas")
 
 
 def small_products(n_components):
