@@ -16,7 +16,9 @@ from mixture_cases import (
     scipy_weighted_log_prob,
 )
 from scipy import special
+from sklearn.datasets import load_digits
 
+from sklearn_em_gmm import GaussianMixture
 from sklearn_em_gmm.covariance import canonical_models, richer_form
 from sklearn_em_gmm.engine import (
     MixtureParameters,
@@ -34,6 +36,7 @@ from sklearn_em_gmm.kernels import (
     SplitKernel,
     centred_data,
 )
+from sklearn_em_gmm.kernels._moments import centres
 
 _EXACT_KERNELS = {"component": ComponentKernel, "axis_aligned": AxisAlignedKernel}
 _EXACT_KERNEL_NAMES = {cls: name for name, cls in _EXACT_KERNELS.items()}
@@ -82,12 +85,13 @@ def _kernel(
             n_features, layout, reference, dtype, second_moment
         )
     if name in _EXACT_KERNELS:
-        return _EXACT_KERNELS[name](n_features, n_components, layout, dtype)
+        return _EXACT_KERNELS[name](n_features, n_components, layout, reference, dtype)
     assert name == "split"
     fast_components = np.arange(n_components) % 2 == 1
     fast = QuadraticKernel(n_features, form, layout, reference, dtype)
     exact_class = exact_kernel_class(model)
-    exact = exact_class(n_features, int(np.sum(~fast_components)), layout, dtype)
+    n_exact = int(np.sum(~fast_components))
+    exact = exact_class(n_features, n_exact, layout, reference, dtype)
     return SplitKernel(fast, exact, fast_components)
 
 
@@ -230,7 +234,7 @@ def test_exact_kernels_compute_float32_in_float32(
         (np.float32, X, params),
         (np.float64, X.astype(np.float64), params64),
     ]:
-        kernel = _kernel(kernel_name, model, n_features, 3, None, dtype)
+        kernel = _kernel(kernel_name, model, n_features, 3, data.mean(axis=0), dtype)
         coefficients = kernel.coefficients(Components.of(parameters, model))
         block = kernel.expand(data, coefficients)
         log_prob = kernel.weighted_log_prob(block, coefficients)
@@ -287,3 +291,30 @@ def test_float32_quadratic_log_prob_from_row_major_features(n_components):
     assert log_prob32.dtype == np.float32 and log_prob32.flags.c_contiguous
     assert log_prob32.shape == (n_components, 500)
     np.testing.assert_allclose(log_prob32, log_prob64, rtol=1e-5, atol=1e-3)
+
+
+def test_exact_kernels_centre_negligible_mean_entries_on_zero():
+    means = np.array([[1e-262, 2.0], [0.5, -1e-120], [-0.3, 1e-90]])
+    reference = np.array([0.05, 1.0])
+    np.testing.assert_array_equal(
+        centres(means, reference), [[0.0, 2.0], [0.5, 0.0], [-0.3, 1e-90]]
+    )
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_component_moments_hold_no_subnormals(monkeypatch):
+    # pixels that are zero in some digits: their means in those components come
+    # from floored responsibilities alone, a few 1e-261
+    X = load_digits().data[:600]
+    smallest = []
+    moments = ComponentKernel.moments
+
+    def recording(self, block, resp, row_scale):
+        result = moments(self, block, resp, row_scale)
+        smallest.append(np.abs(block[block != 0]).min())
+        return result
+
+    monkeypatch.setattr(ComponentKernel, "moments", recording)
+    GaussianMixture(n_components=4, random_state=0, max_iter=20).fit(X)
+    assert len(smallest) > 1
+    assert min(smallest) >= np.finfo(np.float64).tiny

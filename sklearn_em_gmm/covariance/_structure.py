@@ -7,6 +7,7 @@ The kernels read only this declaration and :class:`PrecisionFactors`, never a
 model's name or the shapes of its arrays.
 """
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,7 +92,12 @@ class PrecisionFactors:
 
     def precisions(self):
         """Each component's precision in float64: (k, d, d) for form 'full', else its
-        diagonal (k, d). Shared ones are views of one matrix."""
+        diagonal (k, d). Shared ones are views of one matrix. Computed once, and
+        read-only."""
+        return self._precisions
+
+    @functools.cached_property
+    def _precisions(self):
         factors = self.factors.astype(np.float64)
         if self.structure.form == FULL:
             precisions = factors @ np.swapaxes(factors, 1, 2)
@@ -101,6 +107,7 @@ class PrecisionFactors:
             precisions = np.broadcast_to(
                 precisions, (self.n_components,) + precisions.shape[1:]
             )
+        precisions.flags.writeable = False
         return precisions
 
     def as_matrices(self):

@@ -12,10 +12,11 @@ import numpy as np
 from .._workspace import Workspace
 
 # float64 terms are floored at this fraction of their shift (each row's largest term,
-# or the bound), which keeps exp out of its slow subnormal range: exp(-700) ~ 1e-304
-# is normal. (float32 exp has no slow range; its terms below exp(-80) ~ 2e-35 times
-# the row's largest count as floored.)
-LOG_NEGLIGIBLE = {np.dtype(np.float64): -700.0, np.dtype(np.float32): -80.0}
+# or the bound), which keeps exp out of its slow subnormal range, and the moments'
+# products of floored terms with small features too: exp(-600) ~ 3e-261. (float32
+# exp has no slow range; its terms below exp(-80) ~ 2e-35 times the row's largest
+# count as floored.)
+LOG_NEGLIGIBLE = {np.dtype(np.float64): -600.0, np.dtype(np.float32): -80.0}
 # float64 exp(x) rounds to zero below log(2**-1075) = -745.13
 _LOG_UNDERFLOW = -746.0
 # Log-densities shifted by a bound rather than by each row's largest term: a row whose
@@ -28,10 +29,10 @@ MAX_FLOOR_SCALE = math.exp(-_LOG_MIN_ROW_SUM)
 
 
 def _exp_above_floor(log_prob, out, workspace):
-    """``exp(log_prob)`` into ``out``, float64 terms floored at ``exp(-700)``.
+    """``exp(log_prob)`` into ``out``, float64 terms floored at ``exp(-600)``.
 
     float64 exp is 30 times slower where its result is subnormal; what is cut off
-    weighs less than 1e-300 beside the shift. (A floor per row is a faster fmax than
+    weighs less than 1e-260 beside the shift. (A floor per row is a faster fmax than
     a scalar floor.) float32 exp has no slow range and is not floored.
     """
     if log_prob.dtype == np.float64:

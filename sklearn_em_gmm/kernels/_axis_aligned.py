@@ -14,7 +14,7 @@ import numpy as np
 
 from .._workspace import Workspace
 from ..covariance import DIAGONAL
-from ._moments import copy_centred, statistics_about
+from ._moments import centres, copy_centred, statistics_about
 from ._protocol import log_density_constants
 
 # Features from which the means are subtracted from rows as they lie in X; below, X
@@ -45,6 +45,8 @@ class AxisAlignedKernel:
     n_features, n_components : int
     layout : Structure
         Of the statistics, diagonal or isotropic.
+    reference : ndarray of shape (n_features,)
+        A point inside the data, which scales the rows' centres (see ``centres``).
     dtype : {np.float64, np.float32}
     workspace : Workspace, optional
     """
@@ -52,9 +54,16 @@ class AxisAlignedKernel:
     large_products = False
 
     def __init__(
-        self, n_features, n_components, layout, dtype=np.float64, workspace=None
+        self,
+        n_features,
+        n_components,
+        layout,
+        reference,
+        dtype=np.float64,
+        workspace=None,
     ):
         self.workspace = workspace or Workspace()
+        self.reference = reference
         self.layout = layout
         self.n_features = n_features
         self.dtype = dtype
@@ -65,7 +74,7 @@ class AxisAlignedKernel:
         precisions = components.factors.precisions()
         constants = log_density_constants(components, log_offset)
         return AxisAlignedCoefficients(
-            components.means.astype(self.dtype),
+            centres(components.means, self.reference).astype(self.dtype),
             (-0.5 * precisions[:, :, np.newaxis]).astype(self.dtype),
             constants[:, np.newaxis].astype(self.dtype),
         )

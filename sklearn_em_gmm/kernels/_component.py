@@ -14,7 +14,7 @@ import numpy as np
 
 from .._workspace import Workspace
 from ..covariance import FULL
-from ._moments import copy_centred, statistics_about
+from ._moments import centres, copy_centred, statistics_about
 from ._products import project
 from ._protocol import log_density_constants
 
@@ -37,6 +37,8 @@ class ComponentKernel:
     n_features, n_components : int
     layout : Structure
         Of the statistics, in any form.
+    reference : ndarray of shape (n_features,)
+        A point inside the data, which scales the rows' centres (see ``centres``).
     dtype : {np.float64, np.float32}
     workspace : Workspace, optional
     """
@@ -44,9 +46,16 @@ class ComponentKernel:
     large_products = True  # per-component products that use BLAS threads
 
     def __init__(
-        self, n_features, n_components, layout, dtype=np.float64, workspace=None
+        self,
+        n_features,
+        n_components,
+        layout,
+        reference,
+        dtype=np.float64,
+        workspace=None,
     ):
         self.workspace = workspace or Workspace()
+        self.reference = reference
         self.layout = layout
         self.n_features = n_features
         self.dtype = dtype
@@ -55,7 +64,7 @@ class ComponentKernel:
     def coefficients(self, components, log_offset=0.0):
         constants = log_density_constants(components, log_offset)
         return ComponentCoefficients(
-            components.means.astype(np.float64),
+            centres(components.means, self.reference),
             np.ascontiguousarray(components.factors.as_matrices(), dtype=self.dtype),
             constants[:, np.newaxis].astype(self.dtype),
             components.structure.shared,

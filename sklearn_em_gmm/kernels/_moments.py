@@ -5,10 +5,19 @@ component's mean); the scatter about the new means is then a difference, whose
 entries below the rounding error of their moments are zero.
 """
 
+import math
+
 import numpy as np
 
-from ..covariance import DIAGONAL, ISOTROPIC, Structure
+from ..covariance import DIAGONAL, FULL, ISOTROPIC, Structure
 from ..stats import SufficientStatistics
+
+# Mean entries below this fraction of their feature's scale are centred on as zero.
+_NEGLIGIBLE_MEAN = 1e-100
+
+_PER_COMPONENT = {
+    form: Structure(shared=False, form=form) for form in (FULL, DIAGONAL, ISOTROPIC)
+}
 
 
 def copy_centred(out, X, reference, centred=None):
@@ -24,6 +33,32 @@ def copy_centred(out, X, reference, centred=None):
     np.copyto(out, X.T)
     if reference is not None:
         out -= reference[:, np.newaxis].astype(out.dtype)
+
+
+def centres(means, reference):
+    """The points the exact kernels centre each component's rows on: its mean, with
+    the entries below ``_NEGLIGIBLE_MEAN`` of their feature's scale set to zero.
+
+    A mean entry of a feature that is zero in the component's rows comes out of the
+    floored terms of the other rows (a few ``1e-261``); rows centred on it would
+    hold subnormal products, which the BLAS computes tens of times slower. Centred
+    on zero instead, the densities move by less than ``1e-100`` of their scale,
+    and the statistics, computed about these points, not at all.
+
+    Parameters
+    ----------
+    means : ndarray of shape (n_components, n_features)
+    reference : ndarray of shape (n_features,)
+        A point inside the data, whose entries count in each feature's scale.
+
+    Returns
+    -------
+    centres : ndarray of shape (n_components, n_features), float64
+    """
+    means = means.astype(np.float64)
+    magnitudes = np.abs(means)
+    scale = np.maximum(np.abs(reference), magnitudes.max(axis=0))
+    return np.where(magnitudes < _NEGLIGIBLE_MEAN * scale, 0.0, means)
 
 
 def statistics_about(reference, nk, sums, second, form, eps):
@@ -44,9 +79,8 @@ def statistics_about(reference, nk, sums, second, form, eps):
     eps : float
         Rounding of the arithmetic that accumulated the moments.
     """
-    centred_means = np.divide(
-        sums, nk[:, np.newaxis], out=np.zeros_like(sums), where=nk[:, None] > 0
-    )
+    centred_means = np.zeros_like(sums)
+    np.divide(sums, nk[:, np.newaxis], out=centred_means, where=nk[:, None] > 0)
     if form == ISOTROPIC:
         # sum r ||x~||**2 - nk ||m~||**2
         total = second - nk * np.sum(centred_means**2, axis=1)
@@ -60,8 +94,8 @@ def statistics_about(reference, nk, sums, second, form, eps):
             centred_means[:, :, None] * centred_means[:, None, :]
         )
         floor_scatter(scatter, second, eps)
-    layout = Structure(shared=False, form=form)
-    return SufficientStatistics(nk, centred_means + reference, scatter, layout)
+    centred_means += reference
+    return SufficientStatistics(nk, centred_means, scatter, _PER_COMPONENT[form])
 
 
 def floor_scatter(scatter, second, eps):
@@ -71,14 +105,14 @@ def floor_scatter(scatter, second, eps):
     raw moment ``sum r x~_i x~_j`` carries an error of a few
     ``eps * sqrt(sum r x~_i**2 * sum r x~_j**2)``.
     """
-    diagonal = np.arange(scatter.shape[-1])
-    variances = second[..., diagonal, diagonal]
+    variances = np.diagonal(second, axis1=-2, axis2=-1)
     scale = np.sqrt(np.maximum(variances, 0.0))
-    noise = 16 * eps * scale[..., :, None] * scale[..., None, :]
-    scatter[np.abs(scatter) <= noise] = 0.0
-    scatter[..., diagonal, diagonal] = variance_floor(
-        scatter[..., diagonal, diagonal], variances, eps
-    )
+    scale *= 4 * math.sqrt(eps)
+    noise = scale[..., :, None] * scale[..., None, :]
+    np.copyto(scatter, 0.0, where=np.abs(scatter) <= noise)
+    # the diagonal, as variance_floor (noise 16 eps variances) leaves it
+    scatter_diagonal = np.einsum("...ii->...i", scatter)
+    np.copyto(scatter_diagonal, 0.0, where=~(scatter_diagonal > 16 * eps * variances))
 
 
 def variance_floor(scatter, raw_second_moment, eps):

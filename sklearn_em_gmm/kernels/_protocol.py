@@ -16,6 +16,7 @@ passes use it in five steps:
    summed moments, in the kernel's ``layout``.
 """
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Protocol
@@ -53,6 +54,19 @@ class Components:
     @property
     def structure(self):
         return self.factors.structure
+
+    @functools.cached_property
+    def log_constants(self):
+        """``log w_k + log det U_k - d log(2 pi) / 2`` of each component (k,), in
+        float64: computed once, read-only."""
+        weights = self.weights.astype(np.float64)
+        # a zero initial weight is a valid -inf
+        log_weights = np.full_like(weights, -np.inf)
+        np.log(weights, out=log_weights, where=weights > 0)
+        log_weights += self.factors.log_det
+        log_weights -= 0.5 * self.means.shape[1] * math.log(2 * math.pi)
+        log_weights.flags.writeable = False
+        return log_weights
 
     def subset(self, components):
         """The masked ``components`` (a boolean mask)."""
@@ -96,14 +110,7 @@ class Kernel(Protocol):
 
 def log_density_constants(components, log_offset=0.0):
     """``log w_k + log det U_k - d log(2 pi) / 2 - log_offset`` for each component."""
-    n_features = components.means.shape[1]
-    with np.errstate(divide="ignore"):  # a zero initial weight is a valid -inf
-        log_weights = np.log(components.weights.astype(np.float64))
-    return (
-        log_weights
-        + components.factors.log_det
-        - (0.5 * n_features * math.log(2 * math.pi) + log_offset)
-    )
+    return components.log_constants - log_offset
 
 
 def log_density_bound(components):

@@ -28,9 +28,15 @@ ROW_MAJOR_FEATURES = 64
 
 
 @functools.cache
+@functools.cache
 def _upper_triangle(n_features):
-    """Row and column indices of the upper triangle, diagonal included."""
-    return np.triu_indices(n_features)
+    """Row and column indices of the upper triangle, diagonal included, and the
+    factor of each entry's term in ``-x~.T P x~ / 2``: off-diagonal terms twice."""
+    rows, cols = np.triu_indices(n_features)
+    factors = np.where(rows == cols, -0.5, -1.0)
+    for array in (rows, cols, factors):
+        array.flags.writeable = False
+    return rows, cols, factors
 
 
 def quadratic_width(n_features, form):
@@ -73,9 +79,12 @@ class QuadraticKernel:
         self.reference = np.asarray(reference, dtype=dtype).astype(np.float64)
         self.dtype = dtype
         if form == FULL:
-            self._rows, self._cols = _upper_triangle(n_features)
+            self._rows, self._cols, self._quadratic_factors = _upper_triangle(
+                n_features
+            )
         else:
             self._rows = self._cols = np.arange(n_features)
+            self._quadratic_factors = None
         self.width = quadratic_width(n_features, form)
         self.n_quadratic = self.width - n_features - 1
 
@@ -119,20 +128,27 @@ class QuadraticKernel:
             precision_means = np.einsum("kij,kj->ki", precisions, centred_means)
         else:
             precision_means = precisions * centred_means
+        d, n_quadratic = self.n_features, self.n_quadratic
+        weights = np.empty((len(centred_means), self.width))
+        quadratic = weights[:, :n_quadratic]
         if self.form == FULL:
             if not full_precisions:
                 precisions = _diagonal_matrices(precisions)
-            # x~.T P x~ sums P_ij x~_i x~_j over all i, j: off-diagonal terms twice
-            quadratic = precisions[:, self._rows, self._cols]
-            quadratic *= np.where(self._rows == self._cols, -0.5, -1.0)
+            np.multiply(
+                precisions[:, self._rows, self._cols],
+                self._quadratic_factors,
+                out=quadratic,
+            )
         elif self.form == ISOTROPIC:
-            quadratic = -0.5 * precisions[:, :1]
+            np.multiply(precisions[:, :1], -0.5, out=quadratic)
         else:
-            quadratic = -0.5 * precisions
-        constant = -0.5 * np.sum(centred_means * precision_means, axis=1)
+            np.multiply(precisions, -0.5, out=quadratic)
+        weights[:, n_quadratic : n_quadratic + d] = precision_means
+        constant = weights[:, -1]
+        np.einsum("ki,ki->k", centred_means, precision_means, out=constant)
+        constant *= -0.5
         constant += log_density_constants(components, log_offset)
-        weights = np.hstack([quadratic, precision_means, constant[:, np.newaxis]])
-        return weights.astype(self.dtype)
+        return weights.astype(self.dtype, copy=False)
 
     def weighted_log_prob(self, phi, coefficients):
         """``log w_k + log N(x | mu_k, Sigma_k) - log_offset``, (n_components, rows)."""

@@ -97,13 +97,16 @@ def select_kernel(
             return SharedPrecisionKernel(
                 n_features, layout, reference, fast_dtype, second_moment, workspace
             )
-        return exact_kernel(n_features, n_components, layout, dtype, workspace)
+        return exact_kernel(
+            n_features, n_components, layout, reference, dtype, workspace
+        )
     fast = QuadraticKernel(n_features, form, layout, reference, fast_dtype, workspace)
     if _quadratic_too_wide(form, fast.width, n_components):
         near[:] = False
     if near.all():
         return fast
-    exact = exact_kernel(n_features, int(np.sum(~near)), layout, dtype, workspace)
+    n_far = int(np.sum(~near))
+    exact = exact_kernel(n_features, n_far, layout, reference, dtype, workspace)
     if not near.any():
         return exact
     return SplitKernel(fast, exact, near)
