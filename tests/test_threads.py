@@ -10,6 +10,7 @@ from sklearn_em_gmm import GaussianMixture
 from sklearn_em_gmm._threads import MIN_PARALLEL_ROWS, thread_controller
 from sklearn_em_gmm.engine import _driver, _sources, map_log_prob_blocks
 from sklearn_em_gmm.init import _methods
+from sklearn_em_gmm.init._memo import forget_starts
 
 
 def _threads_now():
@@ -24,6 +25,7 @@ def _threads_now():
 @pytest.fixture
 def seen(monkeypatch):
     """The thread counts at each E-step pass, M-step and k-means start of a fit."""
+    forget_starts()
     record = {"estep": [], "mstep": [], "kmeans": []}
 
     def recording(name, function):
