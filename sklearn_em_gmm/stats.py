@@ -38,6 +38,35 @@ def _reduce_scatter(scatter, source, target):
     return scatter
 
 
+def _weighted_moments(rows, weights, form):
+    """``(nk, mean, scatter)`` of ``rows`` (n, d) under ``weights`` (n,) or unit
+    weights (None): the scatter in ``form`` 'full' (d, d), otherwise its diagonal.
+
+    Corrected two-pass: the rounding error of the first mean is measured about that
+    mean and removed from both the mean and the scatter.
+    """
+    n_features = rows.shape[1]
+    nk = float(len(rows)) if weights is None else float(np.sum(weights))
+    shape = (n_features, n_features) if form == FULL else (n_features,)
+    if nk == 0:
+        return 0.0, np.zeros(n_features), np.zeros(shape)
+    unit = weights is None
+    if unit:
+        # sums over rows as products: faster than sum(axis=0) across few features
+        weights = np.ones(len(rows))
+    mean = (weights @ rows) / nk
+    centred = rows - mean
+    correction = (weights @ centred) / nk
+    weighted = centred if unit else weights[:, np.newaxis] * centred
+    if form == FULL:
+        scatter = weighted.T @ centred
+        scatter -= nk * np.outer(correction, correction)
+    else:
+        scatter = np.einsum("ij,ij->j", weighted, centred)
+        scatter -= nk * correction * correction
+    return nk, mean + correction, scatter
+
+
 def _outer_in_form(vectors, form):
     """Per row of ``vectors`` (k, d): ``v v.T``, its diagonal or its trace."""
     if form == FULL:
@@ -82,35 +111,48 @@ class SufficientStatistics:
         """
         X = np.asarray(X, dtype=np.float64)
         weighted_resp = np.asarray(weighted_resp, dtype=np.float64)
-        nk = weighted_resp.sum(axis=0)
-        sums = weighted_resp.T @ X
-        means = np.divide(
-            sums,
-            nk[:, np.newaxis],
-            out=np.zeros_like(sums),
-            where=nk[:, np.newaxis] > 0,
-        )
-        n_components, n_features = means.shape
+        n_components = weighted_resp.shape[1]
+        parts = [
+            _weighted_moments(X, column, layout.form) for column in weighted_resp.T
+        ]
+        return cls._of_components(parts, n_components, X.shape[1], layout)
+
+    @classmethod
+    def from_labels(cls, X, labels, sample_weight, n_components, layout):
+        """Statistics of the rows ``X`` each wholly in the component its label names.
+
+        The same as :meth:`from_rows` with one-hot responsibilities, from one
+        pass: each component's moments are taken over its own rows only.
+
+        Parameters
+        ----------
+        X : ndarray of shape (n_rows, n_features)
+        labels : ndarray of shape (n_rows,)
+            Each row's component, or a negative number for none.
+        sample_weight : ndarray of shape (n_rows,) or None
+        n_components : int
+        layout : Structure
+        """
+        # numpy sorts 16-bit integers by radix, in linear time
+        small = n_components < np.iinfo(np.int16).max
+        order = np.argsort(labels.astype(np.int16) if small else labels, kind="stable")
+        bounds = np.searchsorted(labels[order], np.arange(n_components + 1))
+        rows = np.asarray(X, dtype=np.float64)[order]
+        weights = None if sample_weight is None else sample_weight[order]
+        parts = []
+        for start, stop in zip(bounds[:-1], bounds[1:], strict=True):
+            own = slice(start, stop)
+            own_weights = None if weights is None else weights[own]
+            parts.append(_weighted_moments(rows[own], own_weights, layout.form))
+        return cls._of_components(parts, n_components, X.shape[1], layout)
+
+    @classmethod
+    def _of_components(cls, parts, n_components, n_features, layout):
+        """Statistics from each component's ``(nk, mean, scatter)``."""
         form = FULL if layout.form == FULL else DIAGONAL
-        if form == FULL:
-            scatter = np.empty((n_components, n_features, n_features))
-        else:
-            scatter = np.empty((n_components, n_features))
-        for k in range(n_components):
-            if nk[k] == 0:
-                scatter[k] = 0.0
-                continue
-            centred = X - means[k]
-            # corrected two-pass: the rounding error of the first mean is measured
-            # about that mean and removed from both the mean and the scatter
-            correction = (weighted_resp[:, k] @ centred) / nk[k]
-            if form == FULL:
-                scatter[k] = (weighted_resp[:, k, np.newaxis] * centred).T @ centred
-                scatter[k] -= nk[k] * np.outer(correction, correction)
-            else:
-                scatter[k] = weighted_resp[:, k] @ (centred * centred)
-                scatter[k] -= nk[k] * correction * correction
-            means[k] += correction
+        nk = np.array([part[0] for part in parts], dtype=np.float64)
+        means = np.stack([part[1] for part in parts])
+        scatter = np.stack([part[2] for part in parts])
         per_component = Structure(shared=False, form=form)
         return cls(nk, means, scatter, per_component).reduce(layout)
 

@@ -181,6 +181,27 @@ def test_pooled_or_reduced_statistics_are_the_full_ones_summed(covariance_type):
     assert relative_difference(stats.scatter, expected) < 1e-9
 
 
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_labelled_rows_give_the_one_hot_statistics(covariance_type, weighted):
+    """Labels (some rows in none, one component empty) against one-hot rows."""
+    layout = get_covariance_model(covariance_type).statistics_layout
+    rng = np.random.RandomState(2)
+    X = rng.normal(size=(300, 3)) * [1.0, 2.0, 0.5] + 1e6
+    labels = rng.choice([-1, 0, 1, 3], size=300)
+    weights = rng.uniform(0.5, 2.0, size=300) if weighted else None
+    one_hot = (labels[:, np.newaxis] == np.arange(4)).astype(np.float64)
+    if weighted:
+        one_hot *= weights[:, np.newaxis]
+    expected = SufficientStatistics.from_rows(X, one_hot, layout)
+    stats = SufficientStatistics.from_labels(X, labels, weights, 4, layout)
+    assert stats.layout == expected.layout
+    assert_array_equal(stats.nk == 0, [False, False, True, False])
+    np.testing.assert_allclose(stats.nk, expected.nk, rtol=1e-14)
+    assert relative_difference(stats.means, expected.means) < 1e-14
+    assert relative_difference(stats.scatter, expected.scatter) < 1e-12
+
+
 def _fit(source, X, weights, model, start):
     params = initial_parameters(X, weights, model, start=start, reg_covar=1e-6)
     source.prepare(model, source.mean(), start.n_components)

@@ -79,3 +79,13 @@ def test_remembered_labels_are_bounded_in_bytes():
     assert all(memo.get(key) is not None for key in (1, 2, 3))
     memo.put("large", np.zeros(400, dtype=np.int64), None)
     assert memo.get("large") is None
+
+
+def test_large_data_are_not_remembered(kmeans_fits, monkeypatch):
+    from sklearn_em_gmm.init import _memo
+
+    monkeypatch.setattr(_memo, "_MAX_VALUES", 599)
+    draw = INIT_METHODS["kmeans"]
+    for _ in range(2):
+        draw(_data(), None, 3, np.random.RandomState(0))
+    assert len(kmeans_fits) == 2

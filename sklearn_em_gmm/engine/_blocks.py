@@ -60,8 +60,8 @@ def data_sum(X, sample_weight):
     """Weighted sum of the rows in float64 (see :func:`data_mean`)."""
     total = np.zeros(X.shape[1])
     for rows in row_blocks(X.shape[0], X.shape[1]):
-        # a C-ordered float64 copy: the same sums for C- and Fortran-ordered X
-        block = np.array(X[rows], dtype=np.float64, order="C")
+        # C-ordered float64: the same sums for C- and Fortran-ordered X
+        block = np.asarray(X[rows], dtype=np.float64, order="C")
         total += (
             block.sum(axis=0) if sample_weight is None else sample_weight[rows] @ block
         )

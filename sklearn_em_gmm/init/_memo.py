@@ -5,7 +5,8 @@ data and ``random_state``, and so draws the same k-means start again and again; 
 small n that start costs as much as the EM. A remembered start is the labels the draw
 gave and the state its random generator was left in, restored as the draw would
 have left it: the fit is the same bit for bit. Keys are digests of the data, weights,
-component count and generator state; the labels kept are bounded in bytes.
+component count and generator state; the labels kept are bounded in bytes. Only small
+data are remembered: digesting large data costs a good part of a k-means fit.
 """
 
 import hashlib
@@ -16,6 +17,8 @@ import numpy as np
 
 # Largest total of remembered labels; a larger start is not kept.
 _MAX_BYTES = 1 << 24
+# Largest data (values of X) whose starts are remembered.
+_MAX_VALUES = 1 << 17
 
 
 class _StartMemo:
@@ -83,6 +86,8 @@ def remembered(method):
     ``random_state`` where the first call left it."""
 
     def draw(X, sample_weight, n_components, random_state):
+        if X.size > _MAX_VALUES:
+            return method(X, sample_weight, n_components, random_state)
         key = (
             method.__name__,
             _digest(X, sample_weight, n_components),

@@ -37,31 +37,27 @@ class Start:
         self.labels, self.resp = method(X, sample_weight, n_components, random_state)
         self._statistics = {}
 
-    def _resp_blocks(self):
-        """Yield ``(rows, sample_weight * resp)``, resp of shape (n_rows, k)."""
-        X, sample_weight = self.X, self.sample_weight
-        components = np.arange(self.n_components)[:, np.newaxis]
-        for rows in row_blocks(X.shape[0], max(self.n_components, X.shape[1])):
-            if self.labels is None:
-                resp = self.resp[rows].copy()
-                if sample_weight is not None:
-                    resp *= sample_weight[rows, np.newaxis]
-            else:
-                resp = (self.labels[rows] == components).astype(np.float64)
-                if sample_weight is not None:
-                    resp *= sample_weight[rows]
-                resp = resp.T
-            yield rows, resp
+    def _block_statistics(self, rows, layout):
+        """Exact statistics of the start's responsibilities over ``rows``."""
+        X, weights = self.X[rows], self.sample_weight
+        weights = None if weights is None else weights[rows]
+        if self.labels is not None:
+            return SufficientStatistics.from_labels(
+                X, self.labels[rows], weights, self.n_components, layout
+            )
+        resp = self.resp[rows]
+        if weights is not None:
+            resp = resp * weights[:, np.newaxis]
+        return SufficientStatistics.from_rows(X, resp, layout)
 
     def statistics(self, layout):
         """Exact sufficient statistics of the start's responsibilities in ``layout``
         (kept for the next model that asks)."""
         if layout not in self._statistics:
             total = None
-            for rows, weighted_resp in self._resp_blocks():
-                block = SufficientStatistics.from_rows(
-                    self.X[rows], weighted_resp, layout
-                )
+            n_samples, n_features = self.X.shape
+            for rows in row_blocks(n_samples, max(self.n_components, n_features)):
+                block = self._block_statistics(rows, layout)
                 total = block if total is None else total + block
             self._statistics[layout] = total
         return self._statistics[layout]
