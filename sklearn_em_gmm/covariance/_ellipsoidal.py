@@ -5,6 +5,8 @@ From the covariance's lower Cholesky factor ``L`` (``cov = L @ L.T``), ``U = inv
 obtained by a triangular solve.
 """
 
+import functools
+
 import numpy as np
 from scipy import linalg
 
@@ -15,25 +17,28 @@ from ._structure import FULL, Structure
 def _precision_cholesky(covariances):
     """Upper factors ``U`` of ``inv(covariance)``, for one matrix or a stack (k, d, d).
 
-    One batched Cholesky factorization, then a triangular solve per matrix, called
-    on LAPACK directly: per component, scipy's checking wrappers cost more than the
-    work at small d.
+    Per matrix, LAPACK's Cholesky factorization ``L`` and the inverse of that
+    triangle, ``U = inv(L).T``, called directly: numpy's batched wrappers and
+    scipy's checking ones cost more than the work at small d.
     """
     if not np.all(np.isfinite(covariances)):
         raise ill_defined_covariance_error(covariances.dtype)
-    try:
-        cov_chols = np.linalg.cholesky(covariances)
-    except np.linalg.LinAlgError:
-        raise ill_defined_covariance_error(covariances.dtype) from None
-    (solve_triangular,) = linalg.lapack.get_lapack_funcs(("trtrs",), (cov_chols,))
-    identity = np.eye(covariances.shape[-1], dtype=cov_chols.dtype)
-    factors = np.empty_like(cov_chols)
-    for index in np.ndindex(cov_chols.shape[:-2]):
-        inverse_chol, info = solve_triangular(cov_chols[index], identity, lower=1)
-        if info != 0:  # a zero pivot: singular
+    factorize, invert = _triangle_routines(covariances.dtype)
+    factors = np.empty_like(covariances)
+    for index in np.ndindex(covariances.shape[:-2]):
+        cov_chol, info = factorize(covariances[index], lower=1, clean=1)
+        if info == 0:
+            inverse_chol, info = invert(cov_chol, lower=1)
+        if info != 0:  # not positive definite, or a zero pivot: singular
             raise ill_defined_covariance_error(covariances.dtype)
         factors[index] = inverse_chol.T
     return factors
+
+
+@functools.cache
+def _triangle_routines(dtype):
+    """LAPACK's Cholesky factorization and triangular inverse for ``dtype``."""
+    return linalg.lapack.get_lapack_funcs(("potrf", "trtri"), dtype=dtype)
 
 
 def _precision_cholesky_from_precision(precision):

@@ -146,11 +146,14 @@ def _float32_safe(components, reference, distances, form):
 
 def _mean_distances(components, reference):
     """Squared Mahalanobis distance of each component's mean from ``reference``."""
+    # mu~.T P mu~ = ||U.T mu~||**2, with U each component's factor or the shared one
+    centred_means = components.means.astype(np.float64) - reference
+    factors = components.factors.factors.astype(np.float64, copy=False)
     if components.structure.form == FULL:
-        centred_means = components.means.astype(np.float64) - reference
-        precisions = components.factors.precisions()
-        return np.einsum("ki,kij,kj->k", centred_means, precisions, centred_means)
-    return np.sum(_per_feature_distances(components, reference), axis=1)
+        projected = np.matmul(centred_means[:, np.newaxis, :], factors)[:, 0]
+    else:
+        projected = centred_means * factors
+    return np.einsum("ki,ki->k", projected, projected)
 
 
 def _per_feature_distances(components, reference):
