@@ -29,7 +29,7 @@ from .engine import (
     normalize_log_prob,
     run_em,
 )
-from .init import INIT_METHODS, Start, initial_parameters
+from .init import INIT_METHODS, StartDraws, initial_parameters
 from .persistence import model_from_dict, model_to_dict
 
 
@@ -378,10 +378,12 @@ default='kmeans'
             variance = np.average((X - reference) ** 2, axis=0, weights=sample_weight)
             repair = DegenerateRepair(model, reference, variance, X.dtype)
         source.prepare(model, reference, self.n_components)
-        random_state = check_random_state(self.random_state)
+        draws = StartDraws(
+            X, sample_weight, self.n_components, self.init_params, self.random_state
+        )
         progress = ProgressPrinter(self.verbose, self.verbose_interval)
         # as sklearn, nothing is drawn when every initial parameter is given
-        draws = len(given) < 3
+        drawn = len(given) < 3
         best = None
         for init in range(1 if warm else self.n_init):
             progress.init_begin(init)
@@ -389,18 +391,8 @@ default='kmeans'
                 params, lower_bound = self._fitted_parameters(), self.lower_bound_
             else:
                 start = None
-                if draws:
-                    start = (
-                        starts[init]
-                        if starts is not None
-                        else Start(
-                            X,
-                            sample_weight,
-                            self.n_components,
-                            self.init_params,
-                            random_state,
-                        )
-                    )
+                if drawn:
+                    start = starts[init] if starts is not None else draws.draw(init)
                 params = initial_parameters(
                     X,
                     sample_weight,
@@ -495,13 +487,14 @@ default='kmeans'
             Log-likelihood of each sample under the model.
         """
         X = self._validate_fitted_input(X)
-        return map_log_prob_blocks(
-            X,
-            self._fitted_parameters(),
-            self._model,
-            normalize_log_prob,
-            np.empty(X.shape[0], dtype=np.result_type(X, self.means_)),
-        )
+        with call_threads(X.shape[0]):
+            return map_log_prob_blocks(
+                X,
+                self._fitted_parameters(),
+                self._model,
+                normalize_log_prob,
+                np.empty(X.shape[0], dtype=np.result_type(X, self.means_)),
+            )
 
     def score(self, X, y=None, sample_weight=None):
         """Compute the per-sample average log-likelihood of X.
@@ -550,7 +543,8 @@ default='kmeans'
             Component labels.
         """
         X = self._validate_fitted_input(X)
-        return self._labels(X, self._fitted_parameters(), self._model)
+        with call_threads(X.shape[0]):
+            return self._labels(X, self._fitted_parameters(), self._model)
 
     def predict_proba(self, X):
         """Posterior probability of each component for each sample.
@@ -571,16 +565,17 @@ default='kmeans'
             normalize_log_prob(log_prob, exact_tail=True)
             return log_prob.T
 
-        return map_log_prob_blocks(
-            X,
-            self._fitted_parameters(),
-            self._model,
-            responsibilities,
-            np.empty(
-                (X.shape[0], self.n_components),
-                dtype=np.result_type(X, self.means_),
-            ),
-        )
+        with call_threads(X.shape[0]):
+            return map_log_prob_blocks(
+                X,
+                self._fitted_parameters(),
+                self._model,
+                responsibilities,
+                np.empty(
+                    (X.shape[0], self.n_components),
+                    dtype=np.result_type(X, self.means_),
+                ),
+            )
 
     def sample(self, n_samples=1):
         """Generate random samples from the fitted mixture.

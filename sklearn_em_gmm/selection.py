@@ -259,7 +259,7 @@ def draw_starts(X, n_components, params):
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore", ConvergenceWarning)
             return [
-                Start(X, None, n_components, params["init_params"], random_state)
+                Start.draw(X, None, n_components, params["init_params"], random_state)
                 for _ in range(params["n_init"])
             ]
     except (TypeError, ValueError):

@@ -225,7 +225,7 @@ def test_em_over_row_chunks_is_the_in_memory_fit(
 ):
     X, weights = _data(far, weighted, seed=2)
     model = get_covariance_model(covariance_type)
-    start = Start(X, weights, 4, "kmeans", check_random_state(0))
+    start = Start.draw(X, weights, 4, "kmeans", check_random_state(0))
     in_memory = _fit(ArraySource(X, weights), X, weights, model, start)
     memmap = np.memmap(tmp_path / "X.dat", dtype=X.dtype, mode="w+", shape=X.shape)
     memmap[:] = X

@@ -121,13 +121,13 @@ def test_one_start_per_n_components_gives_every_cell_its_own_fit(
     iris, init_params, monkeypatch
 ):
     drawn = []
-    original = selection.Start
+    original = selection.Start.draw
 
-    def counting_start(*args, **kwargs):
+    def counting_draw(*args, **kwargs):
         drawn.append(args[2])  # n_components
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(selection, "Start", counting_start)
+    monkeypatch.setattr(selection.Start, "draw", counting_draw)
     params = {"random_state": 3, "n_init": 2, "init_params": init_params}
     fits = fit_grid(GaussianMixture, iris, [1, 2, 3], COVARIANCE_TYPES, params)
     # n_init starts per n_components, not per cell

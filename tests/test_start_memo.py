@@ -1,12 +1,13 @@
-"""Remembered starts: a repeated draw gives the same labels and leaves the random
-generator where the draw would, and the memory they take is bounded."""
+"""Remembered starts: a fit from an int seed draws each start once; the next fit of
+the same data takes its labels, and the generator continues where the draws left it
+for the starts not remembered; other seeds, data or generators draw again."""
 
 import numpy as np
 import pytest
 
 from sklearn_em_gmm import GaussianMixture
-from sklearn_em_gmm.init import INIT_METHODS, _methods
-from sklearn_em_gmm.init._memo import _StartMemo, forget_starts
+from sklearn_em_gmm.init import Start, StartDraws, _memo, _methods, forget_starts
+from sklearn_em_gmm.init._memo import _StartMemo
 
 
 @pytest.fixture
@@ -29,32 +30,41 @@ def _data(seed=0):
     return np.random.default_rng(seed).normal(size=(200, 3))
 
 
-def test_repeated_draw_is_remembered_with_the_generator_state(kmeans_fits):
-    draw = INIT_METHODS["kmeans"]
-    X = _data()
-    first_state = np.random.RandomState(7)
-    first, _ = draw(X, None, 3, first_state)
-    again_state = np.random.RandomState(7)
-    again, _ = draw(X, None, 3, again_state)
-    assert kmeans_fits == [200]
-    np.testing.assert_array_equal(again, first)
-    assert again is not first
-    # the generator continues as after the draw itself
-    assert first_state.randint(1 << 30) == again_state.randint(1 << 30)
+def _drawn_in_turn(X, n_draws, seed=7):
+    """The labels of ``n_draws`` starts drawn one after another, unremembered."""
+    generator = np.random.RandomState(seed)
+    return [Start.draw(X, None, 3, "kmeans", generator).labels for _ in range(n_draws)]
 
 
-def test_other_data_weights_or_state_draw_again(kmeans_fits):
-    draw = INIT_METHODS["kmeans"]
+def test_remembered_starts_are_the_drawn_ones(kmeans_fits):
     X = _data()
-    draw(X, None, 3, np.random.RandomState(0))
+    expected = _drawn_in_turn(X, 3)
+    n_drawn = len(kmeans_fits)
+    first = StartDraws(X, None, 3, "kmeans", 7)
+    np.testing.assert_array_equal(first.draw(0).labels, expected[0])
+    again = StartDraws(X, None, 3, "kmeans", 7)
+    np.testing.assert_array_equal(again.draw(0).labels, expected[0])
+    assert len(kmeans_fits) == n_drawn + 1
+    # not remembered: drawn from the generator as the first draw left it
+    np.testing.assert_array_equal(again.draw(1).labels, expected[1])
+    np.testing.assert_array_equal(again.draw(2).labels, expected[2])
+    assert len(kmeans_fits) == n_drawn + 3
+
+
+def test_other_data_weights_seeds_or_generators_draw_again(kmeans_fits):
+    X = _data()
+    StartDraws(X, None, 3, "kmeans", 0).draw(0)
     changed = X.copy()
     changed[5, 1] += 1e-12
-    draw(changed, None, 3, np.random.RandomState(0))
-    draw(X, np.ones(len(X)), 3, np.random.RandomState(0))
-    draw(X, None, 3, np.random.RandomState(1))
-    draw(X, None, 2, np.random.RandomState(0))
-    draw(X.astype(np.float32), None, 3, np.random.RandomState(0))
-    assert len(kmeans_fits) == 6
+    StartDraws(changed, None, 3, "kmeans", 0).draw(0)
+    StartDraws(X, np.ones(len(X)), 3, "kmeans", 0).draw(0)
+    StartDraws(X, None, 3, "kmeans", 1).draw(0)
+    StartDraws(X, None, 2, "kmeans", 0).draw(0)
+    StartDraws(X.astype(np.float32), None, 3, "kmeans", 0).draw(0)
+    for _ in range(2):
+        StartDraws(X, None, 3, "kmeans", np.random.RandomState(0)).draw(0)
+        StartDraws(X, None, 3, "kmeans", None).draw(0)
+    assert len(kmeans_fits) == 10
 
 
 @pytest.mark.parametrize("covariance_type", ["full", "spherical"])
@@ -71,6 +81,13 @@ def test_fits_from_remembered_starts_are_the_same(kmeans_fits, covariance_type):
         np.testing.assert_array_equal(getattr(fits[0], name), getattr(fits[1], name))
 
 
+def test_large_data_are_not_remembered(kmeans_fits, monkeypatch):
+    monkeypatch.setattr(_memo, "_MAX_VALUES", 599)
+    for _ in range(2):
+        StartDraws(_data(), None, 3, "kmeans", 0).draw(0)
+    assert len(kmeans_fits) == 2
+
+
 def test_remembered_labels_are_bounded_in_bytes():
     memo = _StartMemo(max_bytes=3 * 800)
     for key in range(4):
@@ -79,13 +96,3 @@ def test_remembered_labels_are_bounded_in_bytes():
     assert all(memo.get(key) is not None for key in (1, 2, 3))
     memo.put("large", np.zeros(400, dtype=np.int64), None)
     assert memo.get("large") is None
-
-
-def test_large_data_are_not_remembered(kmeans_fits, monkeypatch):
-    from sklearn_em_gmm.init import _memo
-
-    monkeypatch.setattr(_memo, "_MAX_VALUES", 599)
-    draw = INIT_METHODS["kmeans"]
-    for _ in range(2):
-        draw(_data(), None, 3, np.random.RandomState(0))
-    assert len(kmeans_fits) == 2

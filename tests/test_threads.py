@@ -8,7 +8,7 @@ from threadpoolctl import threadpool_limits
 
 from sklearn_em_gmm import GaussianMixture
 from sklearn_em_gmm._threads import MIN_PARALLEL_ROWS, thread_controller
-from sklearn_em_gmm.engine import _driver, _sources, map_log_prob_blocks
+from sklearn_em_gmm.engine import _driver, _predict, _sources
 from sklearn_em_gmm.init import _methods
 from sklearn_em_gmm.init._memo import forget_starts
 
@@ -70,18 +70,20 @@ def test_small_fit_runs_on_one_thread(seen, two_threads):
     assert set(_threads_now().values()) == {2}
 
 
-def test_small_prediction_runs_on_one_thread(two_threads):
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "score_samples"])
+def test_small_prediction_runs_on_one_thread(monkeypatch, two_threads, method):
     model = GaussianMixture(n_components=2, random_state=0).fit(_data(500))
     counts = []
+    pass_threads = _predict.blas_threads
 
-    def record(log_prob):
+    def recording(kernel, n_rows):
         counts.append(_threads_now())
-        return log_prob.max(axis=0)
+        return pass_threads(kernel, n_rows)
 
-    map_log_prob_blocks(
-        _data(300), model._fitted_parameters(), model._model, record, np.empty(300)
-    )
+    monkeypatch.setattr(_predict, "blas_threads", recording)
+    getattr(model, method)(_data(300))
     assert counts and all(set(count.values()) == {1} for count in counts)
+    assert set(_threads_now().values()) == {2}
 
 
 def test_large_fit_keeps_threads_but_for_its_m_step(seen, two_threads):

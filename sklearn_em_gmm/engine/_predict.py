@@ -1,6 +1,5 @@
 """Passes over rows for predictions: a function of each block's log-densities."""
 
-from .._threads import call_threads
 from ..kernels import Components, blas_threads, select_kernel
 from ._blocks import kernel_row_blocks
 
@@ -15,7 +14,7 @@ def map_log_prob_blocks(X, params, model, block_function, out):
     components = Components.of(params, model)
     kernel = select_kernel(components, model.statistics_layout, reference, X.dtype)
     coefficients = kernel.coefficients(components)
-    with call_threads(X.shape[0]), blas_threads(kernel, X.shape[0]):
+    with blas_threads(kernel, X.shape[0]):
         for rows in kernel_row_blocks(kernel, n_components, X.shape[0]):
             block = kernel.expand(X[rows], coefficients)
             log_prob = kernel.weighted_log_prob(block, coefficients)

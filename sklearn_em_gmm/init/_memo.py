@@ -1,27 +1,38 @@
-"""Starts remembered across fits: the same draw from the same data is made once.
+"""The starts of a fit, remembered across fits for an int seed.
 
 A selection grid fits each ``n_components`` once per covariance model, with the same
-data and ``random_state``, and so draws the same k-means start again and again; at
-small n that start costs as much as the EM. A remembered start is the labels the draw
-gave and the state its random generator was left in, restored as the draw would
-have left it: the fit is the same bit for bit. Keys are digests of the data, weights,
-component count and generator state; the labels kept are bounded in bytes. Only small
-data are remembered: digesting large data costs a good part of a k-means fit.
+data and ``random_state``, and so draws the same k-means starts again and again; at
+small n they cost as much as the EM. For an int seed, a fit's ``i``-th start depends
+only on the data, the weights, the component count, the method and the seed: it is
+remembered as the labels it gave and the state the generator was left in, which the
+next draw of that fit starts from. A fit whose starts are all remembered creates no
+generator at all. Keys are digests of the data; only small data are remembered
+(digesting large data costs a good part of a k-means fit), and the labels kept are
+bounded in bytes.
 """
 
 import hashlib
 import threading
 from collections import OrderedDict
+from numbers import Integral
 
 import numpy as np
+from sklearn.utils import check_random_state
 
-# Largest total of remembered labels; a larger start is not kept.
+from ._start import Start
+
+# The methods whose starts are remembered: they give labels, and cost a k-means fit
+# or its seeding.
+REMEMBERED_METHODS = ("kmeans", "k-means++")
+# Largest total of remembered labels.
 _MAX_BYTES = 1 << 24
 # Largest data (values of X) whose starts are remembered.
 _MAX_VALUES = 1 << 17
 
 
 class _StartMemo:
+    """Labels and generator states by key, least recently used dropped first."""
+
     def __init__(self, max_bytes):
         self._max_bytes = max_bytes
         self._entries = OrderedDict()
@@ -75,33 +86,60 @@ def _digest(*arrays_and_values):
     return digest.digest()
 
 
-def _state_key(random_state):
-    name, keys, position, has_gauss, cached_gaussian = random_state.get_state()
-    return _digest(name, keys, position, has_gauss, cached_gaussian)
+class StartDraws:
+    """The starts one fit draws in turn, ``random_state`` consumed as sklearn does.
 
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    sample_weight : ndarray of shape (n_samples,) or None
+    n_components : int
+    init_params : str
+        A key of ``INIT_METHODS``.
+    random_state : int, RandomState instance or None
+        As the estimator's parameter: only an int seed's starts are remembered.
+    """
 
-def remembered(method):
-    """``method(X, sample_weight, n_components, random_state)`` returning labels,
-    remembered: a repeated call returns the same labels and leaves
-    ``random_state`` where the first call left it."""
-
-    def draw(X, sample_weight, n_components, random_state):
-        if X.size > _MAX_VALUES:
-            return method(X, sample_weight, n_components, random_state)
-        key = (
-            method.__name__,
-            _digest(X, sample_weight, n_components),
-            _state_key(random_state),
+    def __init__(self, X, sample_weight, n_components, init_params, random_state):
+        self._X, self._sample_weight = X, sample_weight
+        self._n_components, self._init_params = n_components, init_params
+        self._random_state = random_state
+        self._generator = None
+        # the generator state after the last remembered draw, for the next one
+        self._state_after = None
+        self._key = None
+        remembered = (
+            isinstance(random_state, Integral)
+            and init_params in REMEMBERED_METHODS
+            and X.size <= _MAX_VALUES
         )
-        entry = _MEMO.get(key)
-        if entry is not None:
-            labels, state_after = entry
-            random_state.set_state(state_after)
-            return labels.copy(), None
-        labels, resp = method(X, sample_weight, n_components, random_state)
-        _MEMO.put(key, labels, random_state.get_state())
-        return labels, resp
+        if remembered:
+            data = _digest(X, sample_weight, n_components, init_params)
+            self._key = (data, int(random_state))
 
-    draw.__name__ = method.__name__
-    draw.__doc__ = method.__doc__
-    return draw
+    def draw(self, index):
+        """The ``index``-th start (a :class:`Start`); draws come in order."""
+        X, sample_weight, n_components = (
+            self._X,
+            self._sample_weight,
+            self._n_components,
+        )
+        key = None if self._key is None else self._key + (index,)
+        entry = None if key is None else _MEMO.get(key)
+        if entry is not None:
+            labels, self._state_after = entry
+            return Start(X, sample_weight, n_components, labels=labels.copy())
+        generator = self._current_generator()
+        start = Start.draw(X, sample_weight, n_components, self._init_params, generator)
+        if key is not None:
+            _MEMO.put(key, start.labels, generator.get_state())
+        return start
+
+    def _current_generator(self):
+        """The generator, where the draws so far have left it."""
+        if self._generator is None:
+            self._generator = check_random_state(self._random_state)
+        if self._state_after is not None:
+            self._generator.set_state(self._state_after)
+            self._state_after = None
+        return self._generator

@@ -10,8 +10,6 @@ method, and with no weights the calls are sklearn's own.
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 
-from ._memo import remembered
-
 NO_COMPONENT = -1
 
 
@@ -51,7 +49,7 @@ def _random(X, sample_weight, n_components, random_state):
 
 
 INIT_METHODS = {
-    "kmeans": remembered(_kmeans),
+    "kmeans": _kmeans,
     "k-means++": _kmeans_plusplus,
     "random": _random,
     "random_from_data": _random_from_data,

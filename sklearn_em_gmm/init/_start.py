@@ -14,7 +14,7 @@ from ._methods import INIT_METHODS
 
 
 class Start:
-    """Initial responsibilities of the rows of ``X``, from one ``init_params`` draw.
+    """Initial responsibilities of the rows of ``X``: labels or responsibilities.
 
     The start keeps ``X`` and ``sample_weight``, whose statistics it gives.
 
@@ -23,19 +23,26 @@ class Start:
     X : ndarray of shape (n_samples, n_features)
     sample_weight : ndarray of shape (n_samples,) or None
     n_components : int
-    init_params : str
-        A key of ``INIT_METHODS``.
-    random_state : numpy.random.RandomState
-        Consumed as sklearn consumes it.
+    labels : ndarray of shape (n_samples,), optional
+        The component of each row (negative for none).
+    resp : ndarray of shape (n_samples, n_components), optional
+        Responsibilities, if not ``labels``.
     """
 
-    def __init__(self, X, sample_weight, n_components, init_params, random_state):
-        method = INIT_METHODS[init_params]
+    def __init__(self, X, sample_weight, n_components, labels=None, resp=None):
         self.X = X
         self.sample_weight = sample_weight
         self.n_components = n_components
-        self.labels, self.resp = method(X, sample_weight, n_components, random_state)
+        self.labels, self.resp = labels, resp
         self._statistics = {}
+
+    @classmethod
+    def draw(cls, X, sample_weight, n_components, init_params, random_state):
+        """A start drawn by ``INIT_METHODS[init_params]``, which consumes
+        ``random_state`` (a ``RandomState``) as sklearn does."""
+        method = INIT_METHODS[init_params]
+        labels, resp = method(X, sample_weight, n_components, random_state)
+        return cls(X, sample_weight, n_components, labels, resp)
 
     def _block_statistics(self, rows, layout):
         """Exact statistics of the start's responsibilities over ``rows``."""
