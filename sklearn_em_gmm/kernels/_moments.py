@@ -79,8 +79,11 @@ def statistics_about(reference, nk, sums, second, form, eps):
     eps : float
         Rounding of the arithmetic that accumulated the moments.
     """
-    centred_means = np.zeros_like(sums)
-    np.divide(sums, nk[:, np.newaxis], out=centred_means, where=nk[:, None] > 0)
+    if nk.all():
+        centred_means = sums / nk[:, np.newaxis]
+    else:
+        centred_means = np.zeros_like(sums)
+        np.divide(sums, nk[:, np.newaxis], out=centred_means, where=nk[:, None] > 0)
     if form == ISOTROPIC:
         # sum r ||x~||**2 - nk ||m~||**2
         total = second - nk * np.sum(centred_means**2, axis=1)
@@ -90,9 +93,9 @@ def statistics_about(reference, nk, sums, second, form, eps):
         scatter = variance_floor(second - nk[:, None] * centred_means**2, second, eps)
     else:
         # sum r x~ x~.T - nk m~ m~.T
-        scatter = second - nk[:, None, None] * (
-            centred_means[:, :, None] * centred_means[:, None, :]
-        )
+        scatter = centred_means[:, :, None] * centred_means[:, None, :]
+        scatter *= nk[:, None, None]
+        np.subtract(second, scatter, out=scatter)
         floor_scatter(scatter, second, eps)
     centred_means += reference
     return SufficientStatistics(nk, centred_means, scatter, _PER_COMPONENT[form])
@@ -106,13 +109,14 @@ def floor_scatter(scatter, second, eps):
     ``eps * sqrt(sum r x~_i**2 * sum r x~_j**2)``.
     """
     variances = np.diagonal(second, axis1=-2, axis2=-1)
-    scale = np.sqrt(np.maximum(variances, 0.0))
+    scale = np.sqrt(np.fmax(variances, 0.0))
     scale *= 4 * math.sqrt(eps)
     noise = scale[..., :, None] * scale[..., None, :]
     np.copyto(scatter, 0.0, where=np.abs(scatter) <= noise)
-    # the diagonal, as variance_floor (noise 16 eps variances) leaves it
+    # on the diagonal, noise is 16 eps variances as in variance_floor; what is
+    # left below it is negative (or NaN), and zero too
     scatter_diagonal = np.einsum("...ii->...i", scatter)
-    np.copyto(scatter_diagonal, 0.0, where=~(scatter_diagonal > 16 * eps * variances))
+    np.fmax(scatter_diagonal, 0.0, out=scatter_diagonal)
 
 
 def variance_floor(scatter, raw_second_moment, eps):

@@ -60,9 +60,11 @@ class Components:
         """``log w_k + log det U_k - d log(2 pi) / 2`` of each component (k,), in
         float64: computed once, read-only."""
         weights = self.weights.astype(np.float64)
-        # a zero initial weight is a valid -inf
-        log_weights = np.full_like(weights, -np.inf)
-        np.log(weights, out=log_weights, where=weights > 0)
+        if weights.all():
+            log_weights = np.log(weights)
+        else:  # a zero initial weight is a valid -inf
+            log_weights = np.full_like(weights, -np.inf)
+            np.log(weights, out=log_weights, where=weights > 0)
         log_weights += self.factors.log_det
         log_weights -= 0.5 * self.means.shape[1] * math.log(2 * math.pi)
         log_weights.flags.writeable = False
@@ -119,6 +121,9 @@ def log_density_bound(components):
     ``log w_k + log N(x | mu_k, Sigma_k)`` is its constant minus half a squared
     distance, so at most the constant; 0 when no constant is finite.
     """
-    constants = log_density_constants(components)
+    constants = components.log_constants
+    largest = float(constants.max())
+    if math.isfinite(largest):
+        return largest
     finite = constants[np.isfinite(constants)]
     return float(finite.max()) if len(finite) else 0.0

@@ -30,13 +30,17 @@ ROW_MAJOR_FEATURES = 64
 @functools.cache
 @functools.cache
 def _upper_triangle(n_features):
-    """Row and column indices of the upper triangle, diagonal included, and the
-    factor of each entry's term in ``-x~.T P x~ / 2``: off-diagonal terms twice."""
+    """Row and column indices of the upper triangle, diagonal included; the factor
+    of each entry's term in ``-x~.T P x~ / 2`` (off-diagonal terms twice); and for
+    each entry of a (d, d) matrix, flattened, its place in the upper triangle."""
     rows, cols = np.triu_indices(n_features)
     factors = np.where(rows == cols, -0.5, -1.0)
-    for array in (rows, cols, factors):
+    places = np.empty((n_features, n_features), dtype=np.intp)
+    places[rows, cols] = places[cols, rows] = np.arange(len(rows))
+    places = places.ravel()
+    for array in (rows, cols, factors, places):
         array.flags.writeable = False
-    return rows, cols, factors
+    return rows, cols, factors, places
 
 
 def quadratic_width(n_features, form):
@@ -79,12 +83,11 @@ class QuadraticKernel:
         self.reference = np.asarray(reference, dtype=dtype).astype(np.float64)
         self.dtype = dtype
         if form == FULL:
-            self._rows, self._cols, self._quadratic_factors = _upper_triangle(
-                n_features
-            )
+            triangle = _upper_triangle(n_features)
+            self._rows, self._cols, self._quadratic_factors, self._places = triangle
         else:
             self._rows = self._cols = np.arange(n_features)
-            self._quadratic_factors = None
+            self._quadratic_factors = self._places = None
         self.width = quadratic_width(n_features, form)
         self.n_quadratic = self.width - n_features - 1
 
@@ -184,9 +187,7 @@ class QuadraticKernel:
         """Sufficient statistics (centred) from moments summed over all rows."""
         d, quadratic = self.n_features, self.n_quadratic
         if self.form == FULL:
-            second = np.empty((len(moments), d, d))
-            second[:, self._rows, self._cols] = moments[:, :quadratic]
-            second[:, self._cols, self._rows] = moments[:, :quadratic]
+            second = np.take(moments, self._places, axis=1).reshape(-1, d, d)
         elif self.form == ISOTROPIC:
             second = moments[:, 0]
         else:
