@@ -1,7 +1,8 @@
 """Extra peak memory of one fit, measured in a fresh Python process.
 
 The parent calls :func:`extra_peak_memory`, which runs this file as a script. The
-child imports one implementation, warms it up on a small problem of the same shape
+child imports one implementation (or only k-means, the start both implementations
+call), warms it up on a small problem of the same shape
 (so one-off costs such as lazily imported modules and BLAS buffers are not charged
 to the fit), builds the data and the start, returns freed heap memory to the kernel
 (``malloc_trim``), resets the kernel's peak-RSS counter (``/proc/self/clear_refs``),
@@ -20,6 +21,7 @@ import sys
 import warnings
 from pathlib import Path
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
 from _workload import REG_COVAR, Config, make_data, starting_parameters
@@ -90,6 +92,31 @@ def _fit(estimator_class, config, X, max_iter):
     return lambda: estimator.fit(X)
 
 
+def _measured_fit(request, config, X):
+    """A function running the fit ``request`` names on ``X``, which is built now."""
+    implementation = request["implementation"]
+    if implementation == "kmeans":
+        from sklearn.cluster import KMeans
+
+        # what both implementations run for init_params="kmeans", random_state=0
+        kmeans = KMeans(
+            n_clusters=config.n_components,
+            n_init=1,
+            random_state=np.random.RandomState(0),
+        )
+        return lambda: kmeans.fit(X)
+    estimator_class = _estimator_class(implementation)
+    if request["max_iter"] is not None:
+        return _fit(estimator_class, config, X, request["max_iter"])
+    estimator = estimator_class(
+        n_components=config.n_components,
+        covariance_type=config.covariance_type,
+        init_params=request["init_params"],
+        random_state=0,
+    )
+    return lambda: estimator.fit(X)
+
+
 def _peak_since_reset():
     if _reset_peak():
         return "VmHWM", _status_kib("VmRSS")[0], lambda: _status_kib("VmHWM")[0]
@@ -103,14 +130,14 @@ def _max_rss_kib():
 def _child(request):
     """Measure one fit in this process; return the result as a dict."""
     config = Config(**request["config"])
-    estimator_class = _estimator_class(request["implementation"])
     n, d, k = config.n_samples, config.n_features, config.n_components
     warnings.simplefilter("ignore")
     with threadpool_limits(limits=request["threads"]):
         warm_up_rows = min(n, max(1000, 4 * k * (d + 1)))
-        _fit(estimator_class, config, make_data(warm_up_rows, d, k, config.dtype), 2)()
+        warm_up_data = make_data(warm_up_rows, d, k, config.dtype)
+        _measured_fit(request, config, warm_up_data)()
         X = make_data(n, d, k, config.dtype)
-        fit = _fit(estimator_class, config, X, request["max_iter"])
+        fit = _measured_fit(request, config, X)
         gc.collect()
         _release_free_heap()
         method, before, peak = _peak_since_reset()
@@ -123,17 +150,25 @@ def _child(request):
     }
 
 
-def extra_peak_memory(implementation, config, max_iter, threads=None):
+def extra_peak_memory(
+    implementation, config, max_iter=None, threads=None, init_params="kmeans"
+):
     """Extra peak resident memory of one fit, from a fresh Python process.
 
     Parameters
     ----------
-    implementation : {"ours", "sklearn"}
+    implementation : {"ours", "sklearn", "kmeans"}
+        ``"kmeans"`` is the k-means start alone, as both implementations run it:
+        ``KMeans(n_clusters=k, n_init=1, random_state=RandomState(0)).fit(X)``.
     config : Config
-    max_iter : int
-        EM iterations of the measured fit (the peak is reached in the first).
+    max_iter : int or None, default=None
+        EM iterations of a fit from the benchmark's shared start with ``tol=0``
+        (the peak is reached in the first). None fits with default settings and
+        ``random_state=0`` instead, start included.
     threads : int or None
         BLAS/OpenMP thread limit in the child; None leaves the default.
+    init_params : str, default="kmeans"
+        The start of a default-settings fit (``max_iter=None``).
 
     Returns
     -------
@@ -146,6 +181,7 @@ def extra_peak_memory(implementation, config, max_iter, threads=None):
         "config": dataclasses.asdict(config),
         "max_iter": max_iter,
         "threads": threads,
+        "init_params": init_params,
     }
     completed = subprocess.run(
         [sys.executable, __file__, json.dumps(request)],

@@ -129,16 +129,17 @@ def _package_modules_outside(tree):
     }
 
 
-def check_setup(tree):
+def check_setup(tree, threads="1"):
     """Stop with status ``WRONG_SETUP`` unless this process measures ``tree``.
 
-    Every loaded ``sklearn_em_gmm`` module must lie under ``tree``, and every BLAS
-    and OpenMP thread pool must have one thread.
+    Every loaded ``sklearn_em_gmm`` module must lie under ``tree``, and with
+    ``threads="1"`` every BLAS and OpenMP thread pool must have one thread.
 
     Parameters
     ----------
     tree : Path
         The source tree the worker was asked to measure, resolved.
+    threads : {"1", "default"}
     """
     problems = [
         f"{name} imported from {file}, not from {tree}"
@@ -148,7 +149,7 @@ def check_setup(tree):
         f"{pool['internal_api']} ({pool['filepath']}) has {pool['num_threads']} "
         "threads, not 1"
         for pool in threadpool_info()
-        if pool["num_threads"] != 1
+        if threads == "1" and pool["num_threads"] != 1
     ]
     if problems:
         print("worker setup is wrong:\n  " + "\n  ".join(problems), file=sys.stderr)
@@ -207,7 +208,7 @@ def worker(args):
     from _machine import load_average
 
     tree = Path(args.tree).resolve()
-    check_setup(tree)
+    check_setup(tree, args.threads)
     config = Config(**json.loads(args.config))
     X = data_for(config)
     start = starting_parameters(X, config.n_components, config.covariance_type)
@@ -230,19 +231,23 @@ def worker(args):
     except FitFailed as failure:
         result["failed"] = str(failure)
     # the fits may have imported more of the package, and started thread pools
-    check_setup(tree)
+    check_setup(tree, args.threads)
     result["load"].append(load_average())
     result["blas"] = _blas_line()
     return result
 
 
-def worker_environment(tree):
-    """The environment of a worker measuring ``tree``: its package, one thread."""
+def worker_environment(tree, threads="1"):
+    """The environment of a worker measuring ``tree``: its package, and one thread
+    unless ``threads`` is ``"default"``."""
     environment = dict(os.environ)
     # the tree alone: an inherited entry could hold another copy of the package
     environment["PYTHONPATH"] = str(tree)
     environment["PYTHONDONTWRITEBYTECODE"] = "1"
-    environment.update(dict.fromkeys(THREAD_VARIABLES, "1"))
+    for variable in THREAD_VARIABLES:
+        environment.pop(variable, None)
+    if threads == "1":
+        environment.update(dict.fromkeys(THREAD_VARIABLES, "1"))
     return environment
 
 
@@ -287,10 +292,12 @@ def run_worker(name, tree, config, args):
         str(args.max_iter),
         "--fits",
         str(args.fits),
+        "--threads",
+        args.threads,
     ]
     completed = subprocess.run(
         command,
-        env=worker_environment(tree),
+        env=worker_environment(tree, args.threads),
         capture_output=True,
         text=True,
         check=False,
@@ -557,7 +564,8 @@ def report(info, comparisons, args, seconds):
     parts.append(
         f"- **protocol**: same start, `tol=0`, {args.max_iter} EM iterations per fit; "
         f"per worker a 2-iteration warm-up and the median of {args.fits} timed fits; "
-        f"{args.rounds} rounds, the order alternating; one BLAS thread; "
+        f"{args.rounds} rounds, the order alternating; "
+        f"{'one BLAS thread' if args.threads == '1' else 'default BLAS threads'}; "
         f"ratios of {args.clock} time (`--clock`); run time {seconds / 60:.1f} min\n"
     )
     rows = [row(c) for c in comparisons]
@@ -598,6 +606,13 @@ def parse_arguments(argv=None):
     parser.add_argument(
         "--markdown", metavar="PATH", help="also write the report to PATH"
     )
+    parser.add_argument(
+        "--threads",
+        choices=("1", "default"),
+        default="1",
+        help="BLAS and OpenMP threads of the workers: one (default), or the "
+        "default (then compare with --clock wall)",
+    )
     # the worker mode, run by the script itself
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--tree", help=argparse.SUPPRESS)
@@ -632,7 +647,7 @@ def main(argv=None):
     from _machine import load_average, machine_info
 
     # the BLAS line of the description shows the workers' limit
-    with threadpool_limits(limits=1):
+    with threadpool_limits(limits=1 if args.threads == "1" else None):
         info = machine_info()
     if load_average() > 0.5:
         _progress(
