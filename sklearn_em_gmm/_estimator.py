@@ -348,7 +348,7 @@ default='kmeans'
         given = {
             name: value.astype(X.dtype, order="C") for name, value in given.items()
         }
-        with call_threads(len(all_rows)):
+        with call_threads(len(all_rows), n_features, self.n_components):
             best = self._best_run(X, sample_weight, model, given, warm, starts)
             labels = self._labels(all_rows, best.params, model)
         if not best.converged and self.max_iter > 0:
@@ -487,7 +487,7 @@ default='kmeans'
             Log-likelihood of each sample under the model.
         """
         X = self._validate_fitted_input(X)
-        with call_threads(X.shape[0]):
+        with call_threads(*X.shape, self.n_components):
             return map_log_prob_blocks(
                 X,
                 self._fitted_parameters(),
@@ -543,7 +543,7 @@ default='kmeans'
             Component labels.
         """
         X = self._validate_fitted_input(X)
-        with call_threads(X.shape[0]):
+        with call_threads(*X.shape, self.n_components):
             return self._labels(X, self._fitted_parameters(), self._model)
 
     def predict_proba(self, X):
@@ -565,7 +565,7 @@ default='kmeans'
             normalize_log_prob(log_prob, exact_tail=True)
             return log_prob.T
 
-        with call_threads(X.shape[0]):
+        with call_threads(*X.shape, self.n_components):
             return map_log_prob_blocks(
                 X,
                 self._fitted_parameters(),

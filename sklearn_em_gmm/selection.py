@@ -17,6 +17,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 
 from ._estimator import GaussianMixture
+from ._threads import call_threads
 from .init import Start
 
 NON_FINITE_SCORE = (
@@ -255,8 +256,10 @@ def draw_starts(X, n_components, params):
         if X.shape[0] < n_components:
             return None
         random_state = check_random_state(random_state)
-        # as fit_one, which the warnings of drawing the start would reach
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
+        # as fit_one, which the warnings of drawing the start would reach; on the
+        # threads the fits would use
+        threads = call_threads(*X.shape, n_components)
+        with warnings.catch_warnings(), np.errstate(all="ignore"), threads:
             warnings.simplefilter("ignore", ConvergenceWarning)
             return [
                 Start.draw(X, None, n_components, params["init_params"], random_state)

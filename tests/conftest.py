@@ -16,7 +16,7 @@ from sklearn.datasets import (  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from sklearn_em_gmm.covariance import canonical_models  # noqa: E402
-from sklearn_em_gmm.init import INIT_METHODS  # noqa: E402
+from sklearn_em_gmm.init import INIT_METHODS, forget_starts  # noqa: E402
 
 # every registered covariance model; tests against scikit-learn take the ones it has
 COVARIANCE_TYPES = [model.name for model in canonical_models()]
@@ -42,6 +42,14 @@ DATASETS = {
     "digits": lambda: load_digits().data[:600, ::2],
     "overlapping_blobs": _overlapping_blobs,
 }
+
+
+@pytest.fixture(autouse=True)
+def no_remembered_starts():
+    """Each test draws its starts as a first fit does: none remembered."""
+    forget_starts()
+    yield
+    forget_starts()
 
 
 @pytest.fixture(params=sorted(DATASETS))

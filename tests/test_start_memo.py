@@ -88,11 +88,27 @@ def test_large_data_are_not_remembered(kmeans_fits, monkeypatch):
     assert len(kmeans_fits) == 2
 
 
-def test_remembered_labels_are_bounded_in_bytes():
-    memo = _StartMemo(max_bytes=3 * 800)
+def test_remembered_labels_and_states_are_bounded_in_bytes():
+    state = np.random.RandomState(0).get_state()
+    entry_bytes = 800 + state[1].nbytes
+    memo = _StartMemo(max_bytes=3 * entry_bytes)
     for key in range(4):
-        memo.put(key, np.zeros(100, dtype=np.int64), None)
+        memo.put(key, np.zeros(100, dtype=np.int64), state)
     assert memo.get(0) is None
     assert all(memo.get(key) is not None for key in (1, 2, 3))
-    memo.put("large", np.zeros(400, dtype=np.int64), None)
+    memo.put("large", np.zeros(3 * entry_bytes // 8, dtype=np.int64), state)
     assert memo.get("large") is None
+
+
+def test_same_data_in_another_order_or_seed_type_is_remembered(kmeans_fits):
+    X = _data()
+    StartDraws(X, None, 3, "kmeans", 5).draw(0)
+    StartDraws(np.asfortranarray(X), None, 3, "kmeans", np.int64(5)).draw(0)
+    assert len(kmeans_fits) == 1
+
+
+def test_fits_that_may_use_threads_are_not_remembered(kmeans_fits, monkeypatch):
+    monkeypatch.setattr(_memo, "parallel_call", lambda *shape: True)
+    for _ in range(2):
+        StartDraws(_data(), None, 3, "kmeans", 0).draw(0)
+    assert len(kmeans_fits) == 2

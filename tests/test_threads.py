@@ -1,5 +1,9 @@
 """Threads by call size: small fits and predictions on one thread, large ones keep
-the caller's threads but for their small products, and a caller's limits hold."""
+the caller's threads but for their small products, a caller's limits hold, and
+calls overlapping in several threads leave the thread counts as they found them."""
+
+import threading
+from contextlib import contextmanager
 
 import numpy as np
 import pytest
@@ -7,14 +11,19 @@ from sklearn.cluster import KMeans
 from threadpoolctl import threadpool_limits
 
 from sklearn_em_gmm import GaussianMixture
-from sklearn_em_gmm._threads import MIN_PARALLEL_ROWS, thread_controller
-from sklearn_em_gmm.engine import _driver, _predict, _sources
+from sklearn_em_gmm._threads import (
+    MIN_PARALLEL_ROWS,
+    MIN_PARALLEL_WORK,
+    one_thread,
+    parallel_call,
+    thread_controller,
+)
+from sklearn_em_gmm.engine import _driver, _estep, _predict
 from sklearn_em_gmm.init import _methods
-from sklearn_em_gmm.init._memo import forget_starts
 
 
 def _threads_now():
-    """The largest thread count of each API loaded: {"blas": n, "openmp": n}."""
+    """The largest thread count of each API loaded, e.g. {"blas": 2, "openmp": 2}."""
     counts = {}
     for pool in thread_controller().info():
         api = pool["user_api"]
@@ -24,28 +33,28 @@ def _threads_now():
 
 @pytest.fixture
 def seen(monkeypatch):
-    """The thread counts at each E-step pass, M-step and k-means start of a fit."""
-    forget_starts()
+    """The thread counts inside each E-step pass, M-step and k-means start."""
     record = {"estep": [], "mstep": [], "kmeans": []}
+    pass_threads = _estep.blas_threads
+    maximization = _driver.maximization
 
-    def recording(name, function):
-        def wrapper(*args, **kwargs):
-            record[name].append(_threads_now())
-            return function(*args, **kwargs)
+    @contextmanager
+    def in_pass(kernel, n_rows):
+        with pass_threads(kernel, n_rows):
+            record["estep"].append(_threads_now())
+            yield
 
-        return wrapper
+    def in_m_step(*args, **kwargs):
+        record["mstep"].append(_threads_now())
+        return maximization(*args, **kwargs)
 
     class RecordingKMeans(KMeans):
         def fit(self, X, y=None, sample_weight=None):
             record["kmeans"].append(_threads_now())
             return super().fit(X, y, sample_weight)
 
-    monkeypatch.setattr(
-        _sources, "expectation_pass", recording("estep", _sources.expectation_pass)
-    )
-    monkeypatch.setattr(
-        _driver, "maximization", recording("mstep", _driver.maximization)
-    )
+    monkeypatch.setattr(_estep, "blas_threads", in_pass)
+    monkeypatch.setattr(_driver, "maximization", in_m_step)
     monkeypatch.setattr(_methods, "KMeans", RecordingKMeans)
     return record
 
@@ -58,15 +67,28 @@ def two_threads():
         yield
 
 
-def _data(n_rows):
-    return np.random.default_rng(0).normal(size=(n_rows, 2))
+def _data(n_rows, n_features=2):
+    return np.random.default_rng(0).normal(size=(n_rows, n_features))
+
+
+def _all_one(counts):
+    return bool(counts) and all(set(count.values()) == {1} for count in counts)
+
+
+def test_parallel_calls_are_the_large_ones():
+    assert not parallel_call(MIN_PARALLEL_ROWS - 1, 64, 10)
+    assert parallel_call(MIN_PARALLEL_ROWS, 1, 1)
+    # few rows, much work per row
+    n_features = 1024
+    n_rows = -(-MIN_PARALLEL_WORK // n_features**2)
+    assert parallel_call(n_rows, n_features, 3)
+    assert not parallel_call(n_rows - 1, n_features, 3)
 
 
 def test_small_fit_runs_on_one_thread(seen, two_threads):
     GaussianMixture(n_components=2, random_state=0).fit(_data(500))
-    counts = seen["kmeans"] + seen["estep"] + seen["mstep"]
-    assert seen["kmeans"] and seen["estep"] and seen["mstep"]
-    assert all(set(count.values()) == {1} for count in counts)
+    for name in ("kmeans", "estep", "mstep"):
+        assert _all_one(seen[name]), name
     assert set(_threads_now().values()) == {2}
 
 
@@ -82,18 +104,18 @@ def test_small_prediction_runs_on_one_thread(monkeypatch, two_threads, method):
 
     monkeypatch.setattr(_predict, "blas_threads", recording)
     getattr(model, method)(_data(300))
-    assert counts and all(set(count.values()) == {1} for count in counts)
+    assert _all_one(counts)
     assert set(_threads_now().values()) == {2}
 
 
 def test_large_fit_keeps_threads_but_for_its_m_step(seen, two_threads):
+    # d = 2: the fast kernel's pass over these rows is too small to limit
     GaussianMixture(n_components=1, max_iter=2, random_state=0).fit(
         _data(MIN_PARALLEL_ROWS)
     )
-    assert all(count["blas"] == 1 for count in seen["mstep"])
-    # d = 2: the quadratic kernel's pass is small enough to keep the caller's threads
-    assert all(count["blas"] == 2 for count in seen["estep"])
-    assert all(count["openmp"] == 2 for count in seen["kmeans"])
+    assert seen["mstep"] and all(count["blas"] == 1 for count in seen["mstep"])
+    assert seen["estep"] and all(count["blas"] == 2 for count in seen["estep"])
+    assert seen["kmeans"] and all(max(c.values()) == 2 for c in seen["kmeans"])
 
 
 def test_caller_limits_hold_in_a_large_fit(seen, two_threads):
@@ -101,6 +123,25 @@ def test_caller_limits_hold_in_a_large_fit(seen, two_threads):
         GaussianMixture(n_components=1, max_iter=2, random_state=0).fit(
             _data(MIN_PARALLEL_ROWS)
         )
-        counts = seen["kmeans"] + seen["estep"] + seen["mstep"]
-        assert all(set(count.values()) == {1} for count in counts)
+        for name in ("kmeans", "estep", "mstep"):
+            assert _all_one(seen[name]), name
+    assert set(_threads_now().values()) == {2}
+
+
+def test_overlapping_limits_leave_the_thread_counts_as_they_were(two_threads):
+    # first in, first out: the second, leaving last, must not restore the one
+    # thread it found
+    entered, first_left = threading.Event(), threading.Event()
+
+    def second():
+        with one_thread():
+            entered.set()
+            first_left.wait()
+
+    worker = threading.Thread(target=second)
+    with one_thread():
+        worker.start()
+        entered.wait()
+    first_left.set()
+    worker.join()
     assert set(_threads_now().values()) == {2}

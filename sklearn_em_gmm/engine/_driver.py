@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._threads import serial_section
+from .._threads import parallel_call, serial_section
 from .._workspace import Workspace
 from ..kernels import Components, log_density_bound
 
@@ -97,10 +97,11 @@ def run_em(
     lower_bounds = []
     converged = False
     workspace = Workspace()
+    parallel = parallel_call(source.n_samples, source.n_features, len(params.weights))
     for n_iter in range(1, max_iter + 1):
         previous_lower_bound = lower_bound
         lower_bound, stats = expectation(source, params, model, workspace)
-        with serial_section(source.n_samples):
+        with serial_section(parallel):
             params = maximization(
                 stats,
                 model,

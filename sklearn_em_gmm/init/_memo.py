@@ -7,8 +7,10 @@ only on the data, the weights, the component count, the method and the seed: it 
 remembered as the labels it gave and the state the generator was left in, which the
 next draw of that fit starts from. A fit whose starts are all remembered creates no
 generator at all. Keys are digests of the data; only small data are remembered
-(digesting large data costs a good part of a k-means fit), and the labels kept are
-bounded in bytes.
+(digesting large data costs a good part of a k-means fit), whose fits run on one
+thread (k-means labels may round otherwise with other thread counts), and the labels
+and states kept are bounded in bytes. A remembered start does not repeat the
+warnings its draw gave.
 """
 
 import hashlib
@@ -19,19 +21,21 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils import check_random_state
 
+from .._threads import parallel_call
 from ._start import Start
 
 # The methods whose starts are remembered: they give labels, and cost a k-means fit
 # or its seeding.
 REMEMBERED_METHODS = ("kmeans", "k-means++")
-# Largest total of remembered labels.
+# Largest total of remembered labels and generator states.
 _MAX_BYTES = 1 << 24
 # Largest data (values of X) whose starts are remembered.
 _MAX_VALUES = 1 << 17
 
 
 class _StartMemo:
-    """Labels and generator states by key, least recently used dropped first."""
+    """Labels and generator states by key, least recently used dropped first,
+    within ``max_bytes`` in all."""
 
     def __init__(self, max_bytes):
         self._max_bytes = max_bytes
@@ -52,7 +56,8 @@ class _StartMemo:
             return entry
 
     def put(self, key, labels, state_after):
-        if labels.nbytes > self._max_bytes:
+        size = _entry_bytes(labels, state_after)
+        if size > self._max_bytes:
             return
         labels = labels.copy()
         labels.flags.writeable = False
@@ -60,10 +65,17 @@ class _StartMemo:
             if key in self._entries:
                 return
             self._entries[key] = (labels, state_after)
-            self._bytes += labels.nbytes
+            self._bytes += size
             while self._bytes > self._max_bytes:
-                _, (dropped, _) = self._entries.popitem(last=False)
-                self._bytes -= dropped.nbytes
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= _entry_bytes(*dropped)
+
+
+def _entry_bytes(labels, state):
+    """Bytes an entry holds: its labels and the generator state's key array."""
+    return labels.nbytes + sum(
+        item.nbytes for item in state if isinstance(item, np.ndarray)
+    )
 
 
 _MEMO = _StartMemo(_MAX_BYTES)
@@ -107,24 +119,24 @@ class StartDraws:
         self._generator = None
         # the generator state after the last remembered draw, for the next one
         self._state_after = None
-        self._key = None
-        remembered = (
+        self._remembered = (
             isinstance(random_state, Integral)
             and init_params in REMEMBERED_METHODS
             and X.size <= _MAX_VALUES
+            and not parallel_call(*X.shape, n_components)
         )
-        if remembered:
-            data = _digest(X, sample_weight, n_components, init_params)
-            self._key = (data, int(random_state))
+        self._key = None
 
     def draw(self, index):
         """The ``index``-th start (a :class:`Start`); draws come in order."""
-        X, sample_weight, n_components = (
-            self._X,
-            self._sample_weight,
-            self._n_components,
-        )
-        key = None if self._key is None else self._key + (index,)
+        X, sample_weight = self._X, self._sample_weight
+        n_components = self._n_components
+        key = None
+        if self._remembered:
+            if self._key is None:  # digested at the first draw: a fit may draw none
+                data = _digest(X, sample_weight, n_components, self._init_params)
+                self._key = (data, int(self._random_state))
+            key = self._key + (index,)
         entry = None if key is None else _MEMO.get(key)
         if entry is not None:
             labels, self._state_after = entry

@@ -29,7 +29,7 @@ class Start:
         Responsibilities, if not ``labels``.
     """
 
-    def __init__(self, X, sample_weight, n_components, labels=None, resp=None):
+    def __init__(self, X, sample_weight, n_components, *, labels=None, resp=None):
         self.X = X
         self.sample_weight = sample_weight
         self.n_components = n_components
@@ -42,7 +42,7 @@ class Start:
         ``random_state`` (a ``RandomState``) as sklearn does."""
         method = INIT_METHODS[init_params]
         labels, resp = method(X, sample_weight, n_components, random_state)
-        return cls(X, sample_weight, n_components, labels, resp)
+        return cls(X, sample_weight, n_components, labels=labels, resp=resp)
 
     def _block_statistics(self, rows, layout):
         """Exact statistics of the start's responsibilities over ``rows``."""

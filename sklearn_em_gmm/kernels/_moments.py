@@ -42,8 +42,10 @@ def centres(means, reference):
     A mean entry of a feature that is zero in the component's rows comes out of the
     floored terms of the other rows (a few ``1e-261``); rows centred on it would
     hold subnormal products, which the BLAS computes tens of times slower. Centred
-    on zero instead, the densities move by less than ``1e-100`` of their scale,
-    and the statistics, computed about these points, not at all.
+    on zero instead, a squared distance moves by about ``1e-100`` times the
+    offset's Mahalanobis scale, and the statistics, computed about these points,
+    not at all. (float32 responsibilities are not floored; their means are not
+    mended here.)
 
     Parameters
     ----------

@@ -12,7 +12,7 @@ from contextlib import nullcontext
 import numpy as np
 from scipy import linalg
 
-from .._threads import MIN_PARALLEL_ROWS, thread_controller
+from .._threads import one_thread
 
 # Largest product over C-ordered features (multiply-adds) and largest result of one
 # over features built row by row, that take the small-matrix path; above 16
@@ -35,14 +35,12 @@ def blas_threads(kernel, n_rows):
     """Context for a pass of ``kernel`` over ``n_rows``: small products on one thread.
 
     Many small products are slowed down by OpenBLAS's threads; a kernel whose
-    products are large (``kernel.large_products``) keeps the threads it is given in
-    a pass over at least ``MIN_PARALLEL_ROWS`` rows. A smaller pass of a fit or
-    prediction runs on one thread already (see ``_threads.call_threads``).
+    products are large (``kernel.large_products``) keeps the threads it is given
+    (one in a small fit or prediction, see ``_threads.call_threads``).
     """
-    large = n_rows >= MIN_PARALLEL_ROWS and kernel.large_products
-    if large or n_rows * kernel.width < _LARGE_PASS:
+    if kernel.large_products or n_rows * kernel.width < _LARGE_PASS:
         return nullcontext()
-    return thread_controller().limit(limits=1, user_api="blas")
+    return one_thread()
 
 
 def small_products(n_components):

@@ -28,7 +28,6 @@ ROW_MAJOR_FEATURES = 64
 
 
 @functools.cache
-@functools.cache
 def _upper_triangle(n_features):
     """Row and column indices of the upper triangle, diagonal included; the factor
     of each entry's term in ``-x~.T P x~ / 2`` (off-diagonal terms twice); and for
