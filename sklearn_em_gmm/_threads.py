@@ -21,7 +21,7 @@ from threadpoolctl import ThreadpoolController
 
 # Rows from which a call may use threads, and, below that, the work (rows times
 # features times the larger of features and components) from which it may.
-MIN_PARALLEL_ROWS = 1 << 15
+MIN_PARALLEL_ROWS = 1 << 18
 MIN_PARALLEL_WORK = 1 << 27
 
 

@@ -20,6 +20,8 @@ from sklearn_em_gmm._threads import (
 )
 from sklearn_em_gmm.engine import _driver, _estep, _predict
 from sklearn_em_gmm.init import _methods
+from sklearn_em_gmm.kernels._products import _LARGE_PASS
+from sklearn_em_gmm.kernels._quadratic import quadratic_width
 
 
 def _threads_now():
@@ -76,7 +78,9 @@ def _all_one(counts):
 
 
 def test_parallel_calls_are_the_large_ones():
-    assert not parallel_call(MIN_PARALLEL_ROWS - 1, 64, 10)
+    # the largest of the small-to-mid grid, and many rows of few features
+    assert not parallel_call(10_000, 64, 10)
+    assert not parallel_call(MIN_PARALLEL_ROWS - 1, 2, 3)
     assert parallel_call(MIN_PARALLEL_ROWS, 1, 1)
     # few rows, much work per row
     n_features = 1024
@@ -109,13 +113,16 @@ def test_small_prediction_runs_on_one_thread(monkeypatch, two_threads, method):
 
 
 def test_large_fit_keeps_threads_but_for_its_m_step(seen, two_threads):
-    # d = 2: the fast kernel's pass over these rows is too small to limit
     GaussianMixture(n_components=1, max_iter=2, random_state=0).fit(
         _data(MIN_PARALLEL_ROWS)
     )
     assert seen["mstep"] and all(count["blas"] == 1 for count in seen["mstep"])
-    assert seen["estep"] and all(count["blas"] == 2 for count in seen["estep"])
     assert seen["kmeans"] and all(max(c.values()) == 2 for c in seen["kmeans"])
+    # the fast kernel's many small products: one thread in a pass this large
+    expanded = MIN_PARALLEL_ROWS * quadratic_width(2, "full")
+    pass_threads = 1 if expanded >= _LARGE_PASS else 2
+    assert seen["estep"]
+    assert all(count["blas"] == pass_threads for count in seen["estep"])
 
 
 def test_caller_limits_hold_in_a_large_fit(seen, two_threads):
