@@ -1,5 +1,7 @@
 """The covariance models' registry, parameter counts and precision factors.
 
+(mclust's models have their own tests in test_mclust_models.py.)
+
 The factors each model stores, and those it hands the kernels, must invert the
 covariances they come from, checked on dense matrices written out here.
 """
@@ -55,11 +57,17 @@ def test_precision_factors_invert_the_covariances(covariance_type):
 
 def test_registry_has_each_sklearn_name_and_mclust_alias():
     aliases = {"full": "VVV", "tied": "EEE", "diag": "VVI", "spherical": "VII"}
-    assert set(covariance_type_names()) == set(aliases) | set(aliases.values())
+    # mclust's other ten are named by their codes, registered after in its order
+    others = ["EII", "EEI", "VEI", "EVI", "VEE", "EVE", "VVE", "EEV", "VEV", "EVV"]
+    assert set(covariance_type_names()) == set(aliases) | set(aliases.values()) | set(
+        others
+    )
     for name, code in aliases.items():
         assert get_covariance_model(name) is get_covariance_model(code)
         assert get_covariance_model(name).name == name
-    assert [m.name for m in canonical_models()] == list(aliases)
+    for code in others:
+        assert get_covariance_model(code.lower()).name == code
+    assert [m.name for m in canonical_models()] == list(aliases) + others
     with pytest.raises(ValueError, match="Unknown covariance_type 'XYZ'"):
         get_covariance_model("XYZ")
 
@@ -71,6 +79,16 @@ def test_registry_has_each_sklearn_name_and_mclust_alias():
         ("tied", 4 * 5 // 2),
         ("diag", 3 * 4),
         ("spherical", 3),
+        ("EII", 1),
+        ("EEI", 4),
+        ("VEI", 3 + 3),
+        ("EVI", 1 + 3 * 3),
+        ("VEE", 3 + 3 + 6),
+        ("EVE", 1 + 3 * 3 + 6),
+        ("VVE", 3 + 3 * 3 + 6),
+        ("EEV", 1 + 3 + 3 * 6),
+        ("VEV", 3 + 3 + 3 * 6),
+        ("EVV", 1 + 3 * 3 + 3 * 6),
     ],
 )
 def test_covariance_parameter_counts(covariance_type, expected):

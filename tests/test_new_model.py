@@ -1,9 +1,12 @@
-"""A covariance model the package does not have, defined here alone: mclust's EII.
+"""A covariance model the package does not have, defined here alone.
 
-EII has one variance shared by every component, ``Sigma_k = lambda I``. Defined and
-registered in this file with no edit anywhere else, it must fit, predict, score, give
-BIC/AIC with its parameter count, persist, and work in GridSearchCV and the CLI; and
-its fits must be those of a naive EM written here from the formulas.
+``pooled_spherical`` (fictional code XII) has one variance shared by every
+component, ``Sigma_k = lambda I``, stored with shape (1,); ``pooled_diagonal``
+(XEI) one shared diagonal. Defined and registered in this file with no edit
+anywhere else, they must fit, predict, score, give BIC/AIC with their parameter
+count, persist, and work in GridSearchCV and the CLI; and their fits must be those
+of a naive EM written here from the formulas, as must those of the package's own
+EII and EEI, the same models in the package's layout.
 """
 
 import json
@@ -23,6 +26,7 @@ from sklearn_em_gmm.covariance import (
     CovarianceModel,
     Structure,
     canonical_models,
+    get_covariance_model,
     ill_defined_covariance_error,
     register,
     unregister,
@@ -31,14 +35,14 @@ from sklearn_em_gmm.engine import ArraySource, MixtureParameters, run_em
 from sklearn_em_gmm.kernels import Components, select_kernel
 
 
-class EqualSphericalCovariance(CovarianceModel):
-    """One variance shared by all components: ``Sigma_k = lambda I`` (mclust's EII).
+class PooledSphericalCovariance(CovarianceModel):
+    """One variance shared by all components: ``Sigma_k = lambda I`` (as EII).
 
     ``covariances_`` holds that variance, shape (1,).
     """
 
-    name = "equal_spherical"
-    mclust_code = "EII"
+    name = "pooled_spherical"
+    mclust_code = "XII"
     structure = Structure(shared=True, form=ISOTROPIC)
 
     def parameter_shape(self, n_components, n_features):
@@ -82,7 +86,7 @@ class EqualSphericalCovariance(CovarianceModel):
 
     def sample(self, rng, means, covariances, counts):
         n_features = means.shape[1]
-        scale = np.sqrt(covariances)  # (1,) or, for EEI, (d,)
+        scale = np.sqrt(covariances)  # (1,) or, for XEI, (d,)
         return np.vstack(
             [
                 mean + scale * rng.standard_normal(size=(count, n_features))
@@ -91,18 +95,18 @@ class EqualSphericalCovariance(CovarianceModel):
         )
 
 
-MODEL = EqualSphericalCovariance()
+MODEL = PooledSphericalCovariance()
 
 
-class EqualDiagonalCovariance(EqualSphericalCovariance):
-    """One diagonal covariance shared by all components (mclust's EEI), shape (d,).
+class PooledDiagonalCovariance(PooledSphericalCovariance):
+    """One diagonal covariance shared by all components (as EEI), shape (d,).
 
     Its factor is shared but not one number: a kernel that sliced it by component
     would fail when ``n_components != n_features``.
     """
 
-    name = "equal_diagonal"
-    mclust_code = "EEI"
+    name = "pooled_diagonal"
+    mclust_code = "XEI"
     structure = Structure(shared=True, form=DIAGONAL)
 
     def parameter_shape(self, n_components, n_features):
@@ -118,7 +122,7 @@ class EqualDiagonalCovariance(EqualSphericalCovariance):
         return covariances + amounts if components.any() else covariances
 
 
-SHARED_DIAGONAL = EqualDiagonalCovariance()
+SHARED_DIAGONAL = PooledDiagonalCovariance()
 
 
 @pytest.fixture(autouse=True)
@@ -173,18 +177,23 @@ def _naive_em(X, weights, means, variance, n_steps, m_step=_eii_variance):
 def test_the_registry_lists_it_and_the_estimator_accepts_both_names():
     assert MODEL in canonical_models()
     X = _blobs()
-    for name in ("equal_spherical", "EII"):
+    for name in ("pooled_spherical", "XII", "xii"):
         gm = GaussianMixture(3, covariance_type=name, random_state=0).fit(X)
         assert gm.covariances_.shape == (1,)
 
 
 @pytest.mark.parametrize(
-    ("model", "variance", "m_step"),
-    [(MODEL, [4.0], _eii_variance), (SHARED_DIAGONAL, [4.0, 2.0], _eei_variances)],
-    ids=["EII", "EEI"],
+    ("code", "variance", "m_step"),
+    [
+        ("XII", [4.0], _eii_variance),
+        ("XEI", [4.0, 2.0], _eei_variances),
+        ("EII", [4.0], _eii_variance),
+        ("EEI", [4.0, 2.0], _eei_variances),
+    ],
 )
 @pytest.mark.parametrize("far", [False, True], ids=["near", "far"])
-def test_em_steps_are_those_of_the_formulas(model, variance, m_step, far):
+def test_em_steps_are_those_of_the_formulas(code, variance, m_step, far):
+    model = get_covariance_model(code)
     # three components in two dimensions
     X = _blobs()
     if far:
@@ -221,19 +230,22 @@ def test_em_steps_are_those_of_the_formulas(model, variance, m_step, far):
         lower_bound=-np.inf,
         progress=Silent(),
     )
-    initial = variance[0] if len(variance) == 1 else variance
+    initial = variance.reshape(-1)[0] if variance.size == 1 else variance
     ref_weights, ref_means, ref_variance, ref_bounds = _naive_em(
         X, weights, means, initial, 8, m_step
     )
     assert_allclose(result.lower_bounds, ref_bounds, rtol=1e-12)
     assert_allclose(result.params.weights, ref_weights, rtol=1e-10)
     assert_allclose(result.params.means, ref_means, rtol=1e-10)
-    assert_allclose(result.params.covariances, np.ravel(ref_variance), rtol=1e-10)
+    assert result.params.covariances.shape == variance.shape
+    assert_allclose(
+        result.params.covariances, np.reshape(ref_variance, variance.shape), rtol=1e-10
+    )
 
 
 def test_fit_predict_score_sample_and_criteria():
     X = _blobs()
-    gm = GaussianMixture(3, covariance_type="EII", random_state=0).fit(X)
+    gm = GaussianMixture(3, covariance_type="XII", random_state=0).fit(X)
     assert gm.converged_
     variance = gm.covariances_[0]
     # scores are scipy's mixture density under the fitted parameters
@@ -265,7 +277,7 @@ def test_fit_predict_score_sample_and_criteria():
 
 def test_persistence_round_trips():
     X = _blobs()
-    gm = GaussianMixture(3, covariance_type="EII", random_state=0).fit(X)
+    gm = GaussianMixture(3, covariance_type="XII", random_state=0).fit(X)
     for data in (
         gm.to_dict(),
         json.loads(json.dumps(gm.to_dict(json_compatible=True))),
@@ -284,7 +296,7 @@ def test_persistence_round_trips():
 
 def test_grid_search_chooses_among_it_and_the_others():
     X = _blobs()
-    grid = {"n_components": [2, 3], "covariance_type": ["EII", "full", "spherical"]}
+    grid = {"n_components": [2, 3], "covariance_type": ["XII", "full", "spherical"]}
     search = GridSearchCV(GaussianMixture(random_state=0), grid, cv=3).fit(X)
     assert len(search.cv_results_["params"]) == 6
     assert all(np.isfinite(search.cv_results_["mean_test_score"]))
@@ -293,23 +305,23 @@ def test_grid_search_chooses_among_it_and_the_others():
 def test_command_line_fits_it(capsys):
     from sklearn_em_gmm.cli import main
 
-    status = main(["--components", "2,3", "--covariance-types", "EII,full"])
+    status = main(["--components", "2,3", "--covariance-types", "XII,full"])
     out = capsys.readouterr().out
     assert status == 0
-    assert "equal_spherical" in out
+    assert "pooled_spherical" in out
     assert "BIC" in out
 
 
 def test_unregistered_it_is_rejected():
     unregister(MODEL)
     with pytest.raises(ValueError, match="covariance_type"):
-        GaussianMixture(covariance_type="EII").fit(_blobs())
+        GaussianMixture(covariance_type="XII").fit(_blobs())
     register(MODEL)
 
 
 def test_a_shared_diagonal_fits_samples_and_persists():
     X = _blobs()
-    gm = GaussianMixture(3, covariance_type="EEI", random_state=0).fit(X)
+    gm = GaussianMixture(3, covariance_type="XEI", random_state=0).fit(X)
     assert gm.covariances_.shape == (2,)
     restored = GaussianMixture.from_dict(gm.to_dict())
     assert_array_equal(restored.predict_proba(X), gm.predict_proba(X))

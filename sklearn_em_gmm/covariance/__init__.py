@@ -1,11 +1,15 @@
-"""Covariance models: the contract, the registry, and the four of scikit-learn.
+"""Covariance models: the contract, the registry, sklearn's four and mclust's others.
 
 A new model subclasses :class:`CovarianceModel`, declares its :class:`Structure`
 and calls :func:`register`; ``covariance_type`` then accepts its name and mclust
-code everywhere.
+code everywhere. sklearn's four register first, then mclust's other ten in mclust's
+order (EII, EEI, VEI, EVI, VEE, EVE, VVE, EEV, VEV, EVV), named by their codes.
+:func:`record_inner_runs` records the inner iterations of the M-steps that iterate.
 """
 
-from . import _ellipsoidal, _axis_aligned  # noqa: F401, I001  (registers the models)
+# registers the models, in this order
+from . import _ellipsoidal, _axis_aligned  # noqa: F401, I001
+from . import _diagonal_family, _orientation_family  # noqa: F401, I001
 from ._base import (
     ComponentEstimates,
     CovarianceModel,
@@ -16,6 +20,7 @@ from ._base import (
     register,
     unregister,
 )
+from ._solvers import INNER_MAX_ITER, INNER_TOL, InnerRun, record_inner_runs
 from ._structure import (
     DIAGONAL,
     FULL,
@@ -29,9 +34,12 @@ from ._structure import (
 __all__ = [
     "DIAGONAL",
     "FULL",
+    "INNER_MAX_ITER",
+    "INNER_TOL",
     "ISOTROPIC",
     "ComponentEstimates",
     "CovarianceModel",
+    "InnerRun",
     "PrecisionFactors",
     "Structure",
     "canonical_factors",
@@ -39,6 +47,7 @@ __all__ = [
     "covariance_type_names",
     "get_covariance_model",
     "ill_defined_covariance_error",
+    "record_inner_runs",
     "register",
     "richer_form",
     "unregister",

@@ -8,6 +8,7 @@ so a new model is one class and one :func:`register` call.
 """
 
 from abc import ABC, abstractmethod
+from collections.abc import Set
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,15 +98,18 @@ class CovarianceModel(ABC):
             The fit's dtype.
         previous : MixtureParameters or None
             The parameters that gave ``stats``, for M-steps that iterate from them.
-        prior : object or None
-            A conjugate prior; none is supported yet.
+        prior : ConjugatePrior or None
+            A conjugate prior (:mod:`sklearn_em_gmm.prior`): the MAP step, which
+            calls :meth:`covariances_from_statistics` on augmented statistics.
 
         Returns
         -------
         estimates : ComponentEstimates
         """
         if prior is not None:
-            raise NotImplementedError(f"{self.name!r} takes no prior")
+            return prior.m_step(
+                self, stats, reg_covar=reg_covar, dtype=dtype, previous=previous
+            )
         nk = stats.nk + 10 * np.finfo(dtype).eps
         means = stats.means * (stats.nk / nk)[:, np.newaxis]
         covariances = self.covariances_from_statistics(stats, nk, reg_covar, previous)
@@ -115,7 +119,12 @@ class CovarianceModel(ABC):
     def covariances_from_statistics(self, stats, nk, reg_covar, previous):
         """Covariances from ``stats`` (scatter in ``statistics_layout``) and the
         weight sums ``nk`` (already kept away from zero); ``previous`` as in
-        :meth:`m_step`."""
+        :meth:`m_step`.
+
+        ``reg_covar`` regularises each component's scatter ``W_k`` as
+        ``W_k + n_k reg_covar I`` (its covariance estimate plus ``reg_covar I``)
+        before the model's constrained estimate is taken: for sklearn's four models
+        that is adding ``reg_covar`` to the diagonal of the estimate."""
 
     @abstractmethod
     def precisions_cholesky(self, covariances):
@@ -167,6 +176,51 @@ class CovarianceModel(ABC):
         variances = np.diagonal(covariances, axis1=-2, axis2=-1)
         return np.sqrt(variances[..., :, np.newaxis] * variances[..., np.newaxis, :])
 
+    def dense_covariances(self, covariances, n_components, n_features):
+        """Each component's covariance as a (d, d) matrix.
+
+        Returns
+        -------
+        matrices : ndarray of shape (n_components, n_features, n_features)
+        """
+        values = np.asarray(covariances, dtype=np.float64)
+        n_matrices = 1 if self.structure.shared else n_components
+        if self.structure.form == FULL:
+            matrices = values.reshape(n_matrices, n_features, n_features)
+        else:
+            diagonals = np.broadcast_to(
+                values.reshape(n_matrices, -1), (n_matrices, n_features)
+            )
+            matrices = np.zeros((n_matrices, n_features, n_features))
+            features = np.arange(n_features)
+            matrices[:, features, features] = diagonals
+        return np.broadcast_to(matrices, (n_components, n_features, n_features))
+
+    def decomposition(self, covariances, n_components, n_features):
+        """Volume, shape and orientation of each covariance (Celeux & Govaert 1995).
+
+        ``Sigma_k = volumes[k] * D_k @ diag(shapes[k]) @ D_k.T`` with
+        ``D_k = orientations[k]`` orthogonal and ``prod(shapes[k]) = 1``. Full forms
+        order the shapes decreasingly; diagonal forms keep the features' order with
+        ``D_k`` the identity.
+
+        Returns
+        -------
+        volumes : ndarray of shape (n_components,)
+        shapes : ndarray of shape (n_components, n_features)
+        orientations : ndarray of shape (n_components, n_features, n_features)
+        """
+        matrices = self.dense_covariances(covariances, n_components, n_features)
+        if self.structure.form == FULL:
+            eigenvalues, orientations = np.linalg.eigh(matrices)
+            eigenvalues, orientations = eigenvalues[:, ::-1], orientations[:, :, ::-1]
+        else:
+            eigenvalues = np.diagonal(matrices, axis1=1, axis2=2)
+            orientations = np.broadcast_to(
+                np.eye(n_features), (n_components, n_features, n_features)
+            )
+        return _volumes_and_shapes(eigenvalues) + (np.array(orientations),)
+
     @abstractmethod
     def degenerate_components(self, covariances, n_components):
         """Boolean mask (k,) of the components whose covariance is not positive
@@ -187,6 +241,18 @@ class CovarianceModel(ABC):
         """Draw ``counts[k]`` rows from each component, consuming ``rng`` as sklearn."""
 
 
+def _volumes_and_shapes(eigenvalues):
+    """Volumes ``det**(1/d)`` and shapes of unit determinant from eigenvalues (k, d)."""
+    volumes = np.exp(np.mean(np.log(eigenvalues), axis=1))
+    return volumes, eigenvalues / volumes[:, np.newaxis]
+
+
+# mclust's order of its models: volume, shape, orientation, from the most constrained
+MCLUST_CODES = (
+    "EII", "VII", "EEI", "VEI", "EVI", "VVI", "EEE",
+    "VEE", "EVE", "VVE", "EEV", "VEV", "EVV", "VVV",
+)  # fmt: skip
+
 _REGISTRY = {}
 
 
@@ -197,10 +263,11 @@ def register(model):
     -------
     model : CovarianceModel
     """
-    for key in (model.name, model.mclust_code):
-        if key in _REGISTRY:
+    keys = dict.fromkeys((model.name, model.mclust_code))
+    for key in keys:
+        if _lookup(key) is not None:
             raise ValueError(f"covariance type {key!r} is already registered")
-    for key in (model.name, model.mclust_code):
+    for key in keys:
         _REGISTRY[key] = model
     return model
 
@@ -212,21 +279,67 @@ def unregister(model):
             del _REGISTRY[key]
 
 
+def _lookup(covariance_type):
+    """The model of a name, or of an mclust code in any case; None if unknown."""
+    if not isinstance(covariance_type, str):
+        return None
+    model = _REGISTRY.get(covariance_type)
+    if model is None:
+        model = _REGISTRY.get(covariance_type.upper())
+        if model is not None and model.mclust_code != covariance_type.upper():
+            model = None  # names other than codes keep their case, as in sklearn
+    return model
+
+
 def get_covariance_model(covariance_type):
-    """Return the registered model for a ``covariance_type`` name or mclust code."""
-    try:
-        return _REGISTRY[covariance_type]
-    except (KeyError, TypeError):
+    """Return the registered model for a ``covariance_type`` name or mclust code
+    (codes in any case)."""
+    model = _lookup(covariance_type)
+    if model is None:
+        accepted = ", ".join(map(repr, covariance_type_names()))
         raise ValueError(
             f"Unknown covariance_type {covariance_type!r}; expected one of "
-            f"{sorted(_REGISTRY)}."
-        ) from None
+            f"{{{accepted}}} (mclust codes in any case)."
+        )
+    return model
+
+
+class _AcceptedNames(Set):
+    """The accepted ``covariance_type`` values, a live view of the registry.
+
+    Iterates in a stable order, the names that are not codes (sklearn's) first,
+    then the codes in mclust's order; contains the codes in any case.
+    """
+
+    def _ordered(self):
+        models = canonical_models()
+        names = [model.name for model in models if model.name != model.mclust_code]
+        codes = sorted(
+            (model.mclust_code for model in models),
+            key=lambda code: (
+                MCLUST_CODES.index(code) if code in MCLUST_CODES else len(MCLUST_CODES)
+            ),
+        )
+        return names + codes
+
+    def __iter__(self):
+        return iter(self._ordered())
+
+    def __len__(self):
+        return len(self._ordered())
+
+    def __contains__(self, value):
+        return _lookup(value) is not None
+
+    @classmethod
+    def _from_iterable(cls, values):
+        return set(values)  # set operations give plain sets
 
 
 def covariance_type_names():
     """All accepted ``covariance_type`` values, names and mclust codes: a live view
     of the registry, which follows later registrations."""
-    return _REGISTRY.keys()
+    return _AcceptedNames()
 
 
 def canonical_models():
