@@ -31,6 +31,7 @@ from .engine import (
 )
 from .init import INIT_METHODS, StartDraws, initial_parameters
 from .persistence import model_from_dict, model_to_dict
+from .prior import resolve_prior
 
 
 def _drop_and_rescale(X, sample_weight):
@@ -38,11 +39,13 @@ def _drop_and_rescale(X, sample_weight):
 
     Removal makes a zero weight exactly a removed row, wherever the row lies; the
     scale keeps sklearn's ``10 * eps`` floor on component weights relative to a row.
+    Also returns the weight of a row of mean weight, the unit of a prior's counts.
     """
     positive = sample_weight > 0
     if not positive.all():
         X, sample_weight = X[positive], sample_weight[positive]
-    return X, sample_weight / sample_weight.mean()
+    mean_weight = sample_weight.mean()
+    return X, sample_weight / mean_weight, mean_weight
 
 
 class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
@@ -59,14 +62,19 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
     n_components : int, default=1
         The number of mixture components.
 
-    covariance_type : {'full', 'tied', 'diag', 'spherical', 'VVV', 'EEE', 'VVI', \
-'VII'}, default='full'
-        The covariance model; the mclust codes are aliases of sklearn's names:
+    covariance_type : str, default='full'
+        The covariance model: sklearn's four names, or any of R mclust's 14
+        codes (in any case), ``Sigma_k = lambda_k D_k A_k D_k.T`` with volume
+        ``lambda_k``, shape ``A_k`` and orientation ``D_k`` each equal (E),
+        variable (V) across components, or the identity (I):
 
         - 'full' ('VVV'): each component has its own general covariance matrix.
         - 'tied' ('EEE'): all components share the same general covariance matrix.
         - 'diag' ('VVI'): each component has its own diagonal covariance matrix.
         - 'spherical' ('VII'): each component has its own single variance.
+        - 'EII', 'EEI', 'VEI', 'EVI', 'VEE', 'EVE', 'VVE', 'EEV', 'VEV', 'EVV':
+          mclust's other models; see the user guide's page of the 14 models for
+          their shapes and parameter counts.
 
     tol : float, default=1e-3
         EM stops when the gain of the lower bound (the mean log-likelihood) is
@@ -102,7 +110,11 @@ default='kmeans'
         The user-provided initial precisions (inverse covariances), of shape
         ``(n_components,)`` for 'spherical', ``(n_features, n_features)`` for
         'tied', ``(n_components, n_features)`` for 'diag' and
-        ``(n_components, n_features, n_features)`` for 'full'.
+        ``(n_components, n_features, n_features)`` for 'full'. The other models
+        follow the same rule: a model whose covariance is shared drops the
+        component axis, one with a single variance drops the feature axis ('EII':
+        shape ``()``, 'EEI': ``(n_features,)``, 'VEI' and 'EVI': as 'diag', the
+        others as 'full').
 
     random_state : int, RandomState instance or None, default=None
         Controls the initialization and :meth:`sample`.
@@ -128,6 +140,19 @@ default='kmeans'
         and a component whose weight vanished is re-seeded at the data's mean with
         the data's variances. A repair can lower the lower bound at its step.
 
+    prior : None, 'default' or dict, default=None
+        A conjugate prior on the means and covariances, which makes EM a MAP EM
+        (Fraley & Raftery 2007; mclust's ``priorControl()``). ``'default'``: each
+        mean normal about the data's mean with ``shrinkage=0.01``, each covariance
+        inverse Wishart (or each variance inverse gamma) with ``dof = n_features +
+        2`` and ``scale`` the data's covariance (or mean variance, for the diagonal
+        and spherical models) over ``n_components ** (2 / n_features)``. A dict
+        with any of the keys ``'shrinkage'``, ``'mean'``, ``'dof'``, ``'scale'``
+        replaces those defaults. The weights have no prior; ``lower_bound_``,
+        :meth:`score` and :meth:`bic` stay the log-likelihood of the MAP
+        parameters. It keeps components away from singular covariances where
+        ``reg_covar=0`` would fail.
+
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
@@ -143,8 +168,9 @@ default='kmeans'
         The inverse of ``covariances_``, same shape.
 
     precisions_cholesky_ : ndarray
-        Upper-triangular factors ``U`` with ``precisions_ = U @ U.T`` ('full',
-        'tied'), or square roots of the precisions ('diag', 'spherical').
+        Upper-triangular factors ``U`` with ``precisions_ = U @ U.T`` (the models
+        with general matrices), or square roots of the precisions (the diagonal
+        and spherical ones).
 
     converged_ : bool
         True when the best initialization reached convergence.
@@ -161,6 +187,12 @@ default='kmeans'
 
     labels_ : ndarray of shape (n_samples,)
         Most probable component of each training sample.
+
+    volumes_, shapes_, orientations_ : ndarray
+        Each covariance's decomposition ``Sigma_k = lambda_k D_k A_k D_k.T``
+        (Celeux & Govaert 1995), of shapes (n_components,), (n_components,
+        n_features) and (n_components, n_features, n_features); computed from
+        ``covariances_``.
 
     n_features_in_ : int
         Number of features seen during :term:`fit`.
@@ -202,6 +234,7 @@ default='kmeans'
         "verbose": ["verbose"],
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "on_degenerate": [StrOptions({"raise", "recover"})],
+        "prior": [None, StrOptions({"default"}), dict],
     }
 
     def __init__(
@@ -222,6 +255,7 @@ default='kmeans'
         verbose=0,
         verbose_interval=10,
         on_degenerate="raise",
+        prior=None,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -238,6 +272,7 @@ default='kmeans'
         self.verbose = verbose
         self.verbose_interval = verbose_interval
         self.on_degenerate = on_degenerate
+        self.prior = prior
 
     @property
     def _model(self):
@@ -324,9 +359,10 @@ default='kmeans'
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         n_samples, n_features = X.shape
         all_rows = X
+        mean_weight = 1.0
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, n_samples)
-            X, sample_weight = _drop_and_rescale(X, sample_weight)
+            X, sample_weight, mean_weight = _drop_and_rescale(X, sample_weight)
             n_samples = X.shape[0]
         if n_samples < self.n_components:
             raise ValueError(
@@ -349,7 +385,10 @@ default='kmeans'
             name: value.astype(X.dtype, order="C") for name, value in given.items()
         }
         with call_threads(len(all_rows), n_features, self.n_components):
-            best = self._best_run(X, sample_weight, model, given, warm, starts)
+            prior = resolve_prior(
+                self.prior, X, sample_weight, mean_weight, model, self.n_components
+            )
+            best = self._best_run(X, sample_weight, model, given, warm, starts, prior)
             labels = self._labels(all_rows, best.params, model)
         if not best.converged and self.max_iter > 0:
             warnings.warn(
@@ -368,9 +407,9 @@ default='kmeans'
         self.lower_bounds_ = [scalar(bound) for bound in best.lower_bounds]
         self.labels_ = labels
 
-    def _best_run(self, X, sample_weight, model, given, warm, starts):
-        """EM from each start (or from the fitted model, ``warm``): the run with the
-        highest lower bound (an :class:`EMResult`)."""
+    def _best_run(self, X, sample_weight, model, given, warm, starts, prior):
+        """EM from each start (or from the fitted model, ``warm``), MAP EM with a
+        ``prior``: the run with the highest lower bound (an :class:`EMResult`)."""
         source = ArraySource(X, sample_weight)
         reference = source.mean()
         repair = None
@@ -399,6 +438,7 @@ default='kmeans'
                     model,
                     start=start,
                     reg_covar=self.reg_covar,
+                    prior=prior,
                     repair=repair,
                     **given,
                 )
@@ -412,6 +452,7 @@ default='kmeans'
                 max_iter=self.max_iter,
                 lower_bound=lower_bound,
                 progress=progress,
+                prior=prior,
                 repair=repair,
             )
             if (
@@ -606,6 +647,30 @@ default='kmeans'
             [np.full(count, k, dtype=np.int64) for k, count in enumerate(counts)]
         )
         return X.astype(np.float64, copy=False), y
+
+    def _decomposition(self):
+        check_is_fitted(self)
+        n_components, n_features = self.means_.shape
+        return self._model.decomposition(self.covariances_, n_components, n_features)
+
+    @property
+    def volumes_(self):
+        """ndarray of shape (n_components,): each covariance's volume
+        ``det(Sigma_k) ** (1 / n_features)``, the ``lambda_k`` of
+        ``Sigma_k = lambda_k D_k A_k D_k.T``."""
+        return self._decomposition()[0]
+
+    @property
+    def shapes_(self):
+        """ndarray of shape (n_components, n_features): the diagonal of each
+        component's shape ``A_k``, of determinant 1."""
+        return self._decomposition()[1]
+
+    @property
+    def orientations_(self):
+        """ndarray of shape (n_components, n_features, n_features): each
+        component's orientation ``D_k``, orthogonal, its eigenvectors in columns."""
+        return self._decomposition()[2]
 
     def _n_parameters(self):
         """Number of free parameters of the fitted model."""

@@ -83,6 +83,7 @@ def run_em(
     max_iter,
     lower_bound,
     progress,
+    prior=None,
     repair=None,
 ):
     """Iterate E- and M-steps from ``params`` until the lower bound gains under ``tol``.
@@ -90,7 +91,9 @@ def run_em(
     ``source`` is prepared for ``model`` (see :class:`ArraySource`). ``lower_bound``
     is the bound of ``params`` if known (warm start), else ``-inf``. The lower bound
     recorded at each iteration is the mean log-likelihood of the parameters that
-    entered it, as in sklearn.
+    entered it, as in sklearn. A ``prior``
+    (:class:`~sklearn_em_gmm.prior.ConjugatePrior`) makes the M-steps MAP steps; the
+    bound stays the log-likelihood.
     """
     if max_iter == 0:
         return EMResult(params, -math.inf, [], 0, False)
@@ -108,6 +111,7 @@ def run_em(
                 reg_covar,
                 source.dtype,
                 previous=params,
+                prior=prior,
                 repair=repair,
             )
         lower_bounds.append(lower_bound)

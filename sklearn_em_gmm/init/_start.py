@@ -80,6 +80,7 @@ def initial_parameters(
     weights_init=None,
     means_init=None,
     precisions_init=None,
+    prior=None,
     repair=None,
 ):
     """Starting parameters of one EM run of ``model``.
@@ -94,7 +95,7 @@ def initial_parameters(
     weights, means, covariances = weights_init, means_init, None
     if weights_init is None or means_init is None or precisions_init is None:
         stats = start.statistics(model.statistics_layout)
-        estimates = model.m_step(stats, reg_covar=reg_covar, dtype=X.dtype)
+        estimates = model.m_step(stats, reg_covar=reg_covar, dtype=X.dtype, prior=prior)
         nk = estimates.nk
         covariances = estimates.covariances.astype(X.dtype, copy=False)
         if weights_init is None:
