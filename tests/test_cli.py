@@ -350,26 +350,27 @@ def test_covariance_types_are_listed_from_the_registry(capsys):
     status, out, _ = run(capsys, "--help")
     assert status == 0
     assert (
-        "Covariance types: full (VVV), tied (EEE), diag (VVI), spherical (VII). Exit"
-        in one_line(out)
+        "Covariance types: full (VVV), tied (EEE), diag (VVI), spherical (VII), EII, "
+        "EEI, VEI, EVI, VEE, EVE, VVE, EEV, VEV, EVV. Exit" in one_line(out)
     )
     assert "(default: full,tied,diag,spherical)." in one_line(out)
     status, _, err = run(capsys, "--covariance-types", "foo")
     assert err == (
         f"{PREFIX}argument --covariance-types: unknown covariance type 'foo'; "
-        "choose from full, tied, diag, spherical or VVV, EEE, VVI, VII\n"
+        "choose from full, tied, diag, spherical, EII, VII, EEI, VEI, EVI, VVI, EEE, "
+        "VEE, EVE, VVE, EEV, VEV, EVV, VVV\n"
     )
 
 
 @pytest.fixture
 def eii_registered():
-    """A model registered after import, under mclust's code EII, for one test."""
+    """A model registered after import, under a code mclust does not have."""
 
     class StandIn(type(get_covariance_model("spherical"))):
         """VII's math under another name: only the names matter to the parser."""
 
         name = "equal_spherical"
-        mclust_code = "EII"
+        mclust_code = "XII"
 
     model = register(StandIn())
     yield
@@ -378,16 +379,16 @@ def eii_registered():
 
 @pytest.mark.usefixtures("eii_registered")
 def test_a_model_registered_later_is_accepted_and_listed(capsys):
-    assert parse_covariance_types("eii,full,EII") == ["equal_spherical", "full"]
+    assert parse_covariance_types("xii,full,XII") == ["equal_spherical", "full"]
     status, out, _ = run(capsys, "--help")
     assert status == 0
-    assert "spherical (VII), equal_spherical (EII). Exit" in one_line(out)
+    assert "EVV, equal_spherical (XII). Exit" in one_line(out)
     assert "(default: full,tied,diag,spherical)." in one_line(out)
     status, _, err = run(capsys, "--covariance-types", "foo")
     assert status == 2
     assert err.endswith(
-        "choose from full, tied, diag, spherical, equal_spherical or "
-        "VVV, EEE, VVI, VII, EII\n"
+        "choose from full, tied, diag, spherical, equal_spherical, EII, VII, EEI, "
+        "VEI, EVI, VVI, EEE, VEE, EVE, VVE, EEV, VEV, EVV, VVV, XII\n"
     )
     assert parse_args([]).covariance_types == COVARIANCE_TYPES
 

@@ -218,8 +218,12 @@ def test_pickle_round_trip_is_bit_identical(covariance_type):
 
 def test_get_params_and_set_params_like_sklearn():
     ours, theirs = GaussianMixture(), SkGaussianMixture()
-    # sklearn's parameters with their defaults, plus our one addition
-    assert ours.get_params() == {**theirs.get_params(), "on_degenerate": "raise"}
+    # sklearn's parameters with their defaults, plus our additions
+    assert ours.get_params() == {
+        **theirs.get_params(),
+        "on_degenerate": "raise",
+        "prior": None,
+    }
     assert ours.set_params(n_components=4, covariance_type="diag") is ours
     assert ours.n_components == 4 and ours.covariance_type == "diag"
     assert ours.get_params()["n_components"] == 4
@@ -231,7 +235,9 @@ def test_get_params_and_set_params_like_sklearn():
     assert type(ours_error.value) is type(theirs_error.value)
     assert str(ours_error.value) == str(theirs_error.value).replace(
         repr(theirs), repr(ours)
-    ).replace("'n_init', ", "'n_init', 'on_degenerate', ")
+    ).replace("'n_init', ", "'n_init', 'on_degenerate', ").replace(
+        "'precisions_init', ", "'precisions_init', 'prior', "
+    )
 
 
 def test_fit_keeps_user_parameters_untouched():
@@ -271,8 +277,9 @@ def test_repr_and_html_repr_match_sklearn():
     assert user_set == {"n_components", "covariance_type", "tol"}
     assert len(rows) == len(ours.get_params())
     # sklearn's page also links each parameter to its documentation; ours need not.
-    # Ours has one more row, our added parameter.
-    assert [row for row in rows if row[1] != "on_degenerate"] == _html_parameter_rows(
+    # Ours has more rows, our added parameters.
+    added = {"on_degenerate", "prior"}
+    assert [row for row in rows if row[1] not in added] == _html_parameter_rows(
         theirs._repr_html_()
     )
     assert ("default", "on_degenerate") in rows

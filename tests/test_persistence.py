@@ -314,7 +314,7 @@ INVALID_CASES = [
         "invalid-covariance-type",
         "full",
         "raw",
-        _set("params", "covariance_type", "VEE"),
+        _set("params", "covariance_type", "XYZ"),
         "'covariance_type'",
         "must be",
     ),

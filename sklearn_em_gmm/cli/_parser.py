@@ -8,7 +8,7 @@ the default grid is a fixed list: scikit-learn's four types.
 import argparse
 import math
 
-from ..covariance import canonical_models
+from ..covariance import canonical_models, covariance_type_names
 from ..init import INIT_METHODS
 from ._data import DATASETS
 from ._errors import UsageError
@@ -70,8 +70,7 @@ def parse_covariance_types(text):
         if name is None:
             raise argparse.ArgumentTypeError(
                 f"unknown covariance type {part.strip()!r}; choose from "
-                f"{', '.join(model.name for model in models)} or "
-                f"{', '.join(model.mclust_code for model in models)}"
+                f"{', '.join(covariance_type_names())}"
             )
         if name not in names:
             names.append(name)
@@ -100,7 +99,10 @@ def _number_parser(convert, minimum, description, maximum=math.inf):
 def build_parser():
     """The command-line parser; ``--help`` documents every option."""
     covariance_types = ", ".join(
-        f"{model.name} ({model.mclust_code})" for model in canonical_models()
+        model.name
+        if model.name == model.mclust_code
+        else f"{model.name} ({model.mclust_code})"
+        for model in canonical_models()
     )
     parser = _ArgumentParser(
         prog=PROG,
