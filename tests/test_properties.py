@@ -20,7 +20,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pytest
-from conftest import COVARIANCE_TYPES, INIT_PARAMS, relative_difference
+from conftest import (
+    COVARIANCE_TYPES,
+    INIT_PARAMS,
+    SKLEARN_COVARIANCE_TYPES,
+    relative_difference,
+)
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
@@ -118,12 +123,15 @@ class Problem:
         k = self.n_components
         means = self.X[rng.choice(self.n_samples, k, replace=False)]
         variances = self.X.var(axis=0, dtype=np.float64) + 0.1
-        precisions = {
-            "full": np.tile(np.diag(1 / variances), (k, 1, 1)),
-            "tied": np.diag(1 / variances),
-            "diag": np.tile(1 / variances, (k, 1)),
-            "spherical": np.full(k, 1 / variances.mean()),
-        }[self.covariance_type]
+        model = get_covariance_model(self.covariance_type)
+        shape = model.parameter_shape(k, self.n_features)
+        # the same precision for every component: within every model's constraints
+        if model.structure.form == FULL:
+            precisions = np.broadcast_to(np.diag(1 / variances), shape).copy()
+        elif model.structure.form == DIAGONAL:
+            precisions = np.broadcast_to(1 / variances, shape).copy()
+        else:
+            precisions = np.full(shape, 1 / variances.mean())
         return dict(
             weights_init=np.full(k, 1.0 / k),
             means_init=means.astype(np.float64),
@@ -243,7 +251,8 @@ def _replay(X, sample_weight, params, covariance_type, reg_covar, n_steps):
         bound, stats = _expectation(X, sample_weight, params, model)
         bounds.append(bound)
         allowances.append(_regularization_allowance(stats, reg_covar))
-        params = maximization(stats, model, reg_covar, X.dtype)
+        # the iterative M-steps (VEI, VEE, EVE, VVE, VEV) start from the last step
+        params = maximization(stats, model, reg_covar, X.dtype, previous=params)
     return np.array(bounds), np.array(allowances), params
 
 
@@ -259,16 +268,18 @@ def _live(est):
 
 def _per_component(est, name, live):
     values = np.asarray(getattr(est, name), dtype=np.float64)
-    return (
-        values if est.covariance_type == "tied" and name != "means_" else values[live]
-    )
+    shared = get_covariance_model(est.covariance_type).structure.shared
+    # a shared covariance has no component axis
+    return values if shared and name != "means_" else values[live]
 
 
 def _condition_number(covariances, covariance_type):
     """Largest condition number of the covariances."""
-    if covariance_type in ("full", "tied"):
+    form = get_covariance_model(covariance_type).structure.form
+    if form == FULL:
         return float(np.max(np.linalg.cond(covariances)))
-    if covariance_type == "diag":
+    if form == DIAGONAL:
+        covariances = np.atleast_2d(covariances)
         return float(np.max(covariances.max(axis=1) / covariances.min(axis=1)))
     return 1.0
 
@@ -306,13 +317,22 @@ def _assert_fits_agree(a, b, rtol):
 
 
 def _n_parameters(covariance_type, k, d):
-    """Free parameters, counted from the closed forms."""
-    covariance = {
-        "full": k * d * (d + 1) // 2,
-        "tied": d * (d + 1) // 2,
-        "diag": k * d,
-        "spherical": k,
-    }[covariance_type]
+    """Free parameters, counted from the mclust code (volume, shape, orientation).
+
+    Volumes: 1 if equal (E), k if varying (V). Shapes: none if isotropic (I), d - 1
+    per distinct shape otherwise. Orientations: none if axis-aligned (I),
+    d (d - 1) / 2 per distinct orientation otherwise.
+    """
+    volume, shape, orientation = get_covariance_model(covariance_type).mclust_code
+    n_rotation = d * (d - 1) // 2
+    covariance = (
+        {"E": 1, "V": k}[volume]
+        + {"I": 0, "E": d - 1, "V": k * (d - 1)}[shape]
+        + {"I": 0, "E": n_rotation, "V": k * n_rotation}[orientation]
+    )
+    assert covariance == get_covariance_model(covariance_type).n_covariance_parameters(
+        k, d
+    )
     return covariance + k * d + k - 1
 
 
@@ -484,15 +504,30 @@ def _affine_map(rng, covariance_type, n_features, reg_covar):
     """A random ``A`` under which the covariance model is closed, and ``b``.
 
     With regularization, only ``A = c Q`` (``Q`` orthogonal, or a signed
-    permutation for 'diag') maps ``reg_covar I`` to ``c**2 reg_covar I``.
+    permutation for the diagonal forms) maps ``reg_covar I`` to ``c**2 reg_covar I``.
+
+    Only 'full' (VVV) and 'tied' (EEE) are closed under every invertible map. The
+    other full-form models (VEE, EVE, VVE, EEV, VEV, EVV) constrain volumes and
+    shapes, which a general map does not keep, so they get similarities ``c Q``: a
+    rotation keeps shapes and equal or common orientations, and scales every volume
+    by ``c**d``. The isotropic models (spherical, EII) are rotation-equivariant too.
+    The diagonal models (diag = VVI, EEI, VEI, EVI) are NOT rotation-equivariant: a
+    rotation makes their axis-aligned covariances non-diagonal. They get a signed
+    permutation of the axes times per-axis scales (one scale with regularization),
+    which keeps diagonal matrices diagonal, and equal volumes or shapes equal.
     """
     d = n_features
     c = rng.uniform(0.5, 2.0)
-    if covariance_type == "diag":
+    structure = get_covariance_model(covariance_type).structure
+    if structure.form == DIAGONAL:
         signed_permutation = np.eye(d)[rng.permutation(d)] * rng.choice([-1, 1], d)
         scales = rng.uniform(0.5, 2.0, size=d) if reg_covar == 0 else np.full(d, c)
         A = signed_permutation * scales
-    elif covariance_type == "spherical" or reg_covar > 0:
+    elif (
+        structure.form != FULL
+        or reg_covar > 0
+        or covariance_type not in SKLEARN_COVARIANCE_TYPES
+    ):
         A = c * _random_rotation(rng, d)
     else:
         A = _well_conditioned(rng, d)
@@ -502,10 +537,12 @@ def _affine_map(rng, covariance_type, n_features, reg_covar):
 
 def _map_covariances(covariances, covariance_type, A):
     """``A.T @ cov @ A`` in the covariance model's layout."""
-    if covariance_type in ("full", "tied"):
+    form = get_covariance_model(covariance_type).structure.form
+    if form == FULL:
         return A.T @ covariances @ A
-    if covariance_type == "diag":
-        return np.stack([np.diag(A.T @ np.diag(v) @ A) for v in covariances])
+    if form == DIAGONAL:
+        mapped = [np.diag(A.T @ np.diag(v) @ A) for v in np.atleast_2d(covariances)]
+        return np.reshape(mapped, np.shape(covariances))
     scale = abs(np.linalg.det(A)) ** (2 / A.shape[0])  # A = c Q: c**2
     return covariances * scale
 
@@ -556,7 +593,10 @@ def test_affine_map_of_the_data_maps_the_fit(covariance_type, data):
     expected = _map_covariances(est.covariances_.astype(np.float64), ct, A)
     covariances = _per_component(mapped, "covariances_", live)
     assert (
-        relative_difference(covariances, expected if ct == "tied" else expected[live])
+        relative_difference(
+            covariances,
+            expected if get_covariance_model(ct).structure.shared else expected[live],
+        )
         < rtol
     )
     # densities scale by 1 / |det A|

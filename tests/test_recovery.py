@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import COVARIANCE_TYPES
+from conftest import COVARIANCE_TYPES, SKLEARN_COVARIANCE_TYPES
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from sklearn_em_gmm import DegenerateComponentWarning, GaussianMixture
@@ -37,16 +37,43 @@ def _sklearn_raises(X, covariance_type):
     return False
 
 
+def _we_raise(X, covariance_type):
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            GaussianMixture(
+                3, covariance_type=covariance_type, reg_covar=0.0, random_state=0
+            ).fit(X)
+    except ValueError as error:
+        assert ILL_DEFINED in str(error)
+        return True
+    return False
+
+
+# the data sklearn fails on, for the models sklearn has
 CASES = [
     (name, covariance_type)
     for name, X in _degenerate_data().items()
-    for covariance_type in COVARIANCE_TYPES
+    for covariance_type in SKLEARN_COVARIANCE_TYPES
     if _sklearn_raises(X, covariance_type)
+]
+# the data our default fit refuses, for every registered model
+OUR_CASES = [
+    (name, covariance_type)
+    for name, X in _degenerate_data().items()
+    for covariance_type in COVARIANCE_TYPES
+    if _we_raise(X, covariance_type)
 ]
 
 
 def test_there_are_cases_sklearn_fails_on():
     assert len(CASES) >= 8
+
+
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_every_model_refuses_some_degenerate_data(covariance_type):
+    # identical rows leave every model's covariances zero at reg_covar=0
+    assert ("all_rows_identical", covariance_type) in OUR_CASES
 
 
 @pytest.mark.parametrize(("name", "covariance_type"), CASES)
@@ -62,8 +89,10 @@ def test_default_raises_like_sklearn(name, covariance_type):
     assert not hasattr(gm, "means_")
 
 
-@pytest.mark.parametrize(("name", "covariance_type"), CASES)
-def test_recover_fits_what_sklearn_fails_on(name, covariance_type):
+@pytest.mark.parametrize(
+    ("name", "covariance_type"), sorted(set(CASES) | set(OUR_CASES))
+)
+def test_recover_fits_what_default_refuses(name, covariance_type):
     X = _degenerate_data()[name]
     gm = GaussianMixture(
         3,

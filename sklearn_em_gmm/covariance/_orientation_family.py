@@ -179,8 +179,8 @@ class CommonVolumeCovariance(_RotatedModel):
         singular = scales == 0
         covariances = _singular_estimate(scatters, nk)
         volume = np.sum(scales) / nk.sum()
-        covariances[~singular] = (
-            volume * scatters[~singular] / scales[~singular, np.newaxis, np.newaxis]
+        covariances[~singular] = volume * (
+            scatters[~singular] / scales[~singular, np.newaxis, np.newaxis]
         )
         return covariances
 

@@ -263,7 +263,7 @@ def common_orientation(label, scatters, nk, orientation, equal_volume):
         if not equal_volume:
             return spreads / nk[:, np.newaxis]
         volumes = np.exp(np.mean(np.log(spreads), axis=1))
-        return np.sum(volumes) / total * spreads / volumes[:, np.newaxis]
+        return np.sum(volumes) / total * (spreads / volumes[:, np.newaxis])
 
     def update(state):
         orientation, _ = state
