@@ -19,6 +19,17 @@ from sklearn_em_gmm.engine import MixtureParameters
 from sklearn_em_gmm.kernels import AxisAlignedKernel, ComponentKernel
 
 
+def common_precisions(model, n_components, variances):
+    """The precision ``diag(1 / variances)`` for every component, in ``model``'s
+    shape: within every model's constraints (one variance for isotropic forms)."""
+    shape = model.parameter_shape(n_components, len(variances))
+    if model.structure.form == FULL:
+        return np.broadcast_to(np.diag(1 / variances), shape).copy()
+    if model.structure.form == DIAGONAL:
+        return np.broadcast_to(1 / variances, shape).copy()
+    return np.full(shape, 1 / np.mean(variances))
+
+
 def random_parameters(covariance_type, n_components=3, n_features=4, seed=0):
     """A registered model and random parameters for it, in sklearn's layout."""
     model = get_covariance_model(covariance_type)

@@ -30,6 +30,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 from conftest import COVARIANCE_TYPES, SKLEARN_COVARIANCE_TYPES, relative_difference
+from mixture_cases import common_precisions
 from numpy.testing import assert_array_equal
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
@@ -40,7 +41,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from threadpoolctl import threadpool_limits
 
 from sklearn_em_gmm import GaussianMixture
-from sklearn_em_gmm.covariance import FULL, get_covariance_model
+from sklearn_em_gmm.covariance import get_covariance_model
 
 X_TRAIN, _ = make_blobs(60, centers=3, random_state=1)
 X_TRAIN.flags.writeable = False  # shared by the rows: a write would raise
@@ -892,10 +893,7 @@ CONSTRUCTOR_PARAMETERS = [
 def _valid_precisions(covariance_type, n_components=2, n_features=2):
     """Identity precisions in the model's own shape."""
     model = get_covariance_model(covariance_type)
-    shape = model.parameter_shape(n_components, n_features)
-    if model.structure.form == FULL:
-        return np.broadcast_to(np.eye(n_features), shape).copy()
-    return np.ones(shape)
+    return common_precisions(model, n_components, np.ones(n_features))
 
 
 def _precisions(covariance_type, change):

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 from conftest import DATASETS, INIT_PARAMS, relative_difference
 from conftest import SKLEARN_COVARIANCE_TYPES as COVARIANCE_TYPES
+from mixture_cases import common_precisions
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
 
 from sklearn_em_gmm import GaussianMixture
-from sklearn_em_gmm.covariance import DIAGONAL, FULL, get_covariance_model
+from sklearn_em_gmm.covariance import get_covariance_model
 
 FITTED_ARRAYS = [
     "weights_",
@@ -27,16 +28,8 @@ def _starting_point(X, n_components, covariance_type, seed=0):
     means = X[rng.choice(n_samples, n_components, replace=False)]
     weights = np.full(n_components, 1.0 / n_components)
     variances = X.var(axis=0) + 1e-3
-    # the same precision for every component: within every registered model's
-    # constraints, in the model's own shape
     model = get_covariance_model(covariance_type)
-    shape = model.parameter_shape(n_components, n_features)
-    if model.structure.form == FULL:
-        precisions = np.broadcast_to(np.diag(1 / variances), shape).copy()
-    elif model.structure.form == DIAGONAL:
-        precisions = np.broadcast_to(1 / variances, shape).copy()
-    else:
-        precisions = np.full(shape, 1 / variances.mean())
+    precisions = common_precisions(model, n_components, variances)
     return dict(weights_init=weights, means_init=means, precisions_init=precisions)
 
 

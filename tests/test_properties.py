@@ -28,6 +28,7 @@ from conftest import (
 )
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
+from mixture_cases import common_precisions
 from sklearn.exceptions import ConvergenceWarning
 from threadpoolctl import threadpool_limits
 
@@ -124,14 +125,7 @@ class Problem:
         means = self.X[rng.choice(self.n_samples, k, replace=False)]
         variances = self.X.var(axis=0, dtype=np.float64) + 0.1
         model = get_covariance_model(self.covariance_type)
-        shape = model.parameter_shape(k, self.n_features)
-        # the same precision for every component: within every model's constraints
-        if model.structure.form == FULL:
-            precisions = np.broadcast_to(np.diag(1 / variances), shape).copy()
-        elif model.structure.form == DIAGONAL:
-            precisions = np.broadcast_to(1 / variances, shape).copy()
-        else:
-            precisions = np.full(shape, 1 / variances.mean())
+        precisions = common_precisions(model, k, variances)
         return dict(
             weights_init=np.full(k, 1.0 / k),
             means_init=means.astype(np.float64),

@@ -24,24 +24,13 @@ def _degenerate_data():
     }
 
 
-def _sklearn_raises(X, covariance_type):
+def _raises(estimator_class, X, covariance_type):
+    """Whether a default fit of ``estimator_class`` with no ``reg_covar`` fails on
+    ``X`` with the ill-defined covariance error."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            SklearnGaussianMixture(
-                3, covariance_type=covariance_type, reg_covar=0.0, random_state=0
-            ).fit(X)
-    except ValueError as error:
-        assert ILL_DEFINED in str(error)
-        return True
-    return False
-
-
-def _we_raise(X, covariance_type):
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            GaussianMixture(
+            estimator_class(
                 3, covariance_type=covariance_type, reg_covar=0.0, random_state=0
             ).fit(X)
     except ValueError as error:
@@ -55,14 +44,14 @@ CASES = [
     (name, covariance_type)
     for name, X in _degenerate_data().items()
     for covariance_type in SKLEARN_COVARIANCE_TYPES
-    if _sklearn_raises(X, covariance_type)
+    if _raises(SklearnGaussianMixture, X, covariance_type)
 ]
 # the data our default fit refuses, for every registered model
 OUR_CASES = [
     (name, covariance_type)
     for name, X in _degenerate_data().items()
     for covariance_type in COVARIANCE_TYPES
-    if _we_raise(X, covariance_type)
+    if _raises(GaussianMixture, X, covariance_type)
 ]
 
 

@@ -212,8 +212,7 @@ class CovarianceModel(ABC):
         """
         matrices = self.dense_covariances(covariances, n_components, n_features)
         if self.structure.form == FULL:
-            eigenvalues, orientations = np.linalg.eigh(matrices)
-            eigenvalues, orientations = eigenvalues[:, ::-1], orientations[:, :, ::-1]
+            eigenvalues, orientations = decreasing_eigh(matrices)
         else:
             eigenvalues = np.diagonal(matrices, axis1=1, axis2=2)
             orientations = np.broadcast_to(
@@ -239,6 +238,13 @@ class CovarianceModel(ABC):
     @abstractmethod
     def sample(self, rng, means, covariances, counts):
         """Draw ``counts[k]`` rows from each component, consuming ``rng`` as sklearn."""
+
+
+def decreasing_eigh(matrices):
+    """Eigenvalues (k, d) and eigenvectors (k, d, d) of symmetric ``matrices``,
+    largest first."""
+    eigenvalues, eigenvectors = np.linalg.eigh(matrices)
+    return eigenvalues[:, ::-1], eigenvectors[:, :, ::-1]
 
 
 def _volumes_and_shapes(eigenvalues):

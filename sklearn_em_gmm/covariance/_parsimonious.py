@@ -14,7 +14,7 @@ for ``full``, ``tied``, ``diag`` and ``spherical`` is exactly sklearn's rule.
 
 import numpy as np
 
-from ._base import _volumes_and_shapes
+from ._base import _volumes_and_shapes, decreasing_eigh
 from ._solvers import unit_determinant
 
 
@@ -89,8 +89,7 @@ class ParsimoniousModel:
         matrices = self.dense_covariances(covariances, n_components, n_features)
         volume_kind, shape_kind, orientation_kind = self.mclust_code
         if orientation_kind == "V":
-            eigenvalues, orientations = np.linalg.eigh(matrices)
-            eigenvalues, orientations = eigenvalues[:, ::-1], orientations[:, :, ::-1]
+            eigenvalues, orientations = decreasing_eigh(matrices)
         else:
             axes = (
                 common_axes(matrices) if orientation_kind == "E" else np.eye(n_features)
