@@ -28,6 +28,7 @@ from .engine import (
     map_log_prob_blocks,
     normalize_log_prob,
     run_em,
+    total_weight,
 )
 from .init import INIT_METHODS, StartDraws, initial_parameters
 from .persistence import model_from_dict, model_to_dict
@@ -78,7 +79,8 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
 
     tol : float, default=1e-3
         EM stops when the gain of the lower bound (the mean log-likelihood) is
-        below this threshold.
+        below this threshold; with ``stopping_rule='mclust'``, a relative
+        threshold (mclust's default is ``1e-5``).
 
     reg_covar : float, default=1e-6
         Non-negative regularization added to the diagonal of covariance.
@@ -89,7 +91,7 @@ class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
     n_init : int, default=1
         The number of initializations to perform. The best result is kept.
 
-    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data'}, \
+    init_params : {'kmeans', 'k-means++', 'random', 'random_from_data', 'hc'}, \
 default='kmeans'
         The method used to initialize the weights, the means and the precisions:
 
@@ -97,6 +99,11 @@ default='kmeans'
         - 'k-means++': one data point per component, chosen by k-means++ seeding.
         - 'random': random responsibilities.
         - 'random_from_data': one random data point per component.
+        - 'hc': R mclust's default start, a model-based agglomerative
+          hierarchical clustering (Fraley 1998) of the SVD-transformed data cut
+          at ``n_components`` clusters. Deterministic; above 2000 rows it
+          clusters 2000 drawn with ``random_state``, and the other rows join at
+          the first E-step. One tree serves every ``n_components``.
 
         With ``sample_weight``, every method takes the weights into account.
 
@@ -152,6 +159,15 @@ default='kmeans'
         :meth:`score` and :meth:`bic` stay the log-likelihood of the MAP
         parameters. It keeps components away from singular covariances where
         ``reg_covar=0`` would fail.
+
+    stopping_rule : {'sklearn', 'mclust'}, default='sklearn'
+        When EM stops, and which parameters it keeps. 'sklearn': when the mean
+        log-likelihood gained less than ``tol``; the fit keeps the parameters of
+        the M-step after it, as sklearn. 'mclust': when the total (weighted)
+        log-likelihood ``L`` changed by at most ``tol * (1 + |L|)``; the fit keeps
+        the parameters whose log-likelihood met the rule, so ``lower_bound_`` is
+        their mean log-likelihood, as R mclust's ``me``. With ``init_params='hc'``,
+        ``reg_covar=0`` and ``tol=1e-5`` a fit reproduces mclust's defaults.
 
     Attributes
     ----------
@@ -235,6 +251,7 @@ default='kmeans'
         "verbose_interval": [Interval(Integral, 1, None, closed="left")],
         "on_degenerate": [StrOptions({"raise", "recover"})],
         "prior": [None, StrOptions({"default"}), dict],
+        "stopping_rule": [StrOptions({"sklearn", "mclust"})],
     }
 
     def __init__(
@@ -256,6 +273,7 @@ default='kmeans'
         verbose_interval=10,
         on_degenerate="raise",
         prior=None,
+        stopping_rule="sklearn",
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -273,6 +291,7 @@ default='kmeans'
         self.verbose_interval = verbose_interval
         self.on_degenerate = on_degenerate
         self.prior = prior
+        self.stopping_rule = stopping_rule
 
     @property
     def _model(self):
@@ -388,7 +407,9 @@ default='kmeans'
             prior = resolve_prior(
                 self.prior, X, sample_weight, mean_weight, model, self.n_components
             )
-            best = self._best_run(X, sample_weight, model, given, warm, starts, prior)
+            best = self._best_run(
+                X, sample_weight, mean_weight, model, given, warm, starts, prior
+            )
             labels = self._labels(all_rows, best.params, model)
         if not best.converged and self.max_iter > 0:
             warnings.warn(
@@ -407,7 +428,9 @@ default='kmeans'
         self.lower_bounds_ = [scalar(bound) for bound in best.lower_bounds]
         self.labels_ = labels
 
-    def _best_run(self, X, sample_weight, model, given, warm, starts, prior):
+    def _best_run(
+        self, X, sample_weight, mean_weight, model, given, warm, starts, prior
+    ):
         """EM from each start (or from the fitted model, ``warm``), MAP EM with a
         ``prior``: the run with the highest lower bound (an :class:`EMResult`)."""
         source = ArraySource(X, sample_weight)
@@ -454,6 +477,8 @@ default='kmeans'
                 progress=progress,
                 prior=prior,
                 repair=repair,
+                stopping_rule=self.stopping_rule,
+                total_weight=total_weight(X, sample_weight) * mean_weight,
             )
             if (
                 best is None
@@ -651,7 +676,8 @@ default='kmeans'
     def _decomposition(self):
         check_is_fitted(self)
         n_components, n_features = self.means_.shape
-        return self._model.decomposition(self.covariances_, n_components, n_features)
+        parts = self._model.decomposition(self.covariances_, n_components, n_features)
+        return tuple(part.astype(self.means_.dtype, copy=False) for part in parts)
 
     @property
     def volumes_(self):

@@ -13,15 +13,22 @@ from sklearn.datasets import (  # noqa: E402
     load_wine,
     make_blobs,
 )
+from sklearn.mixture import GaussianMixture as SklearnGaussianMixture  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from sklearn_em_gmm.covariance import canonical_models  # noqa: E402
-from sklearn_em_gmm.init import INIT_METHODS, forget_starts  # noqa: E402
+from sklearn_em_gmm.init import INIT_METHODS, forget_starts, forget_trees  # noqa: E402
 
 # every registered covariance model; tests against scikit-learn take the ones it has
 COVARIANCE_TYPES = [model.name for model in canonical_models()]
 SKLEARN_COVARIANCE_TYPES = ["full", "tied", "diag", "spherical"]
 INIT_PARAMS = list(INIT_METHODS)
+# the starts scikit-learn has too ('hc' is mclust's)
+SKLEARN_INIT_PARAMS = [
+    name
+    for name in INIT_METHODS
+    if name in SklearnGaussianMixture._parameter_constraints["init_params"][0].options
+]
 
 
 def _overlapping_blobs():
@@ -48,8 +55,10 @@ DATASETS = {
 def no_remembered_starts():
     """Each test draws its starts as a first fit does: none remembered."""
     forget_starts()
+    forget_trees()
     yield
     forget_starts()
+    forget_trees()
 
 
 @pytest.fixture(params=sorted(DATASETS))

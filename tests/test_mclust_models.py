@@ -442,7 +442,16 @@ def test_every_model_fits_iris(dtype):
         gm = GaussianMixture(3, covariance_type=model.name, random_state=0).fit(X)
         assert gm.converged_, model.name
         assert gm.covariances_.shape == model.parameter_shape(3, 4)
-        for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+        for name in (
+            *(
+                "weights_",
+                "means_",
+                "covariances_",
+                "precisions_",
+                "precisions_cholesky_",
+            ),
+            *("volumes_", "shapes_", "orientations_"),
+        ):
             assert getattr(gm, name).dtype == dtype, (model.name, name)
         assert np.isfinite(gm.bic(X))
         if dtype == np.float64:

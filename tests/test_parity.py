@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from conftest import DATASETS, INIT_PARAMS, relative_difference
+from conftest import DATASETS, SKLEARN_INIT_PARAMS, relative_difference
 from conftest import SKLEARN_COVARIANCE_TYPES as COVARIANCE_TYPES
 from mixture_cases import common_precisions
 from sklearn.mixture import GaussianMixture as SklearnGaussianMixture
@@ -115,7 +115,7 @@ _DIFFERENT_START = {("tied", "k-means++"), ("tied", "random_from_data")}
 SEEDED_CASES = [
     (covariance_type, init_params)
     for covariance_type in COVARIANCE_TYPES
-    for init_params in INIT_PARAMS
+    for init_params in SKLEARN_INIT_PARAMS
     if (covariance_type, init_params) not in _DIFFERENT_START
 ]
 

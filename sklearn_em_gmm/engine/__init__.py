@@ -1,6 +1,6 @@
 """The EM engine: data sources, the E-step pass, log-sum-exp numerics, the driver."""
 
-from ._blocks import data_mean, kernel_row_blocks, row_blocks
+from ._blocks import data_mean, kernel_row_blocks, row_blocks, total_weight
 from ._driver import EMResult, MixtureParameters, expectation, maximization, run_em
 from ._estep import PassSums, PreparedData, expectation_pass, prepare_data
 from ._logsumexp import (
@@ -32,4 +32,5 @@ __all__ = [
     "prepare_data",
     "row_blocks",
     "run_em",
+    "total_weight",
 ]

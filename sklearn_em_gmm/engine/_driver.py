@@ -85,6 +85,8 @@ def run_em(
     progress,
     prior=None,
     repair=None,
+    stopping_rule="sklearn",
+    total_weight=None,
 ):
     """Iterate E- and M-steps from ``params`` until the lower bound gains under ``tol``.
 
@@ -94,31 +96,43 @@ def run_em(
     entered it, as in sklearn. A ``prior``
     (:class:`~sklearn_em_gmm.prior.ConjugatePrior`) makes the M-steps MAP steps; the
     bound stays the log-likelihood.
+
+    ``stopping_rule="sklearn"`` stops when the mean log-likelihood changed by less
+    than ``tol`` and returns the parameters of the M-step that follows, as sklearn
+    does. ``"mclust"`` stops when the total log-likelihood ``L`` (the mean times
+    ``total_weight``) changed by at most ``tol * (1 + |L|)``, and returns the
+    parameters whose log-likelihood met the rule, as mclust's ``me`` does.
     """
     if max_iter == 0:
         return EMResult(params, -math.inf, [], 0, False)
     lower_bounds = []
-    converged = False
     workspace = Workspace()
     parallel = parallel_call(source.n_samples, source.n_features, len(params.weights))
+    mclust = stopping_rule == "mclust"
     for n_iter in range(1, max_iter + 1):
         previous_lower_bound = lower_bound
         lower_bound, stats = expectation(source, params, model, workspace)
-        with serial_section(parallel):
-            params = maximization(
-                stats,
-                model,
-                reg_covar,
-                source.dtype,
-                previous=params,
-                prior=prior,
-                repair=repair,
-            )
-        lower_bounds.append(lower_bound)
         change = lower_bound - previous_lower_bound
+        if mclust:
+            total = total_weight * lower_bound
+            converged = abs(total_weight * change) <= tol * (1 + abs(total))
+        else:
+            converged = abs(change) < tol
+        # mclust keeps the parameters whose log-likelihood met its rule
+        if not (mclust and converged):
+            with serial_section(parallel):
+                params = maximization(
+                    stats,
+                    model,
+                    reg_covar,
+                    source.dtype,
+                    previous=params,
+                    prior=prior,
+                    repair=repair,
+                )
+        lower_bounds.append(lower_bound)
         progress.iteration_end(n_iter, change)
-        if abs(change) < tol:
-            converged = True
+        if converged:
             break
     progress.init_end(lower_bound, converged)
     return EMResult(params, lower_bound, lower_bounds, n_iter, converged)

@@ -13,7 +13,6 @@ and states kept are bounded in bytes. A remembered start does not repeat the
 warnings its draw gave.
 """
 
-import hashlib
 import threading
 from collections import OrderedDict
 from numbers import Integral
@@ -22,6 +21,7 @@ import numpy as np
 from sklearn.utils import check_random_state
 
 from .._threads import parallel_call
+from ._digest import digest
 from ._start import Start
 
 # The methods whose starts are remembered: they give labels, and cost a k-means fit
@@ -86,18 +86,6 @@ def forget_starts():
     _MEMO.clear()
 
 
-def _digest(*arrays_and_values):
-    """A digest of arrays (their dtype, shape and bytes) and plain values."""
-    digest = hashlib.blake2b(digest_size=32)
-    for item in arrays_and_values:
-        if isinstance(item, np.ndarray):
-            digest.update(repr((item.dtype.str, item.shape)).encode())
-            digest.update(memoryview(np.ascontiguousarray(item)).cast("B"))
-        else:
-            digest.update(repr(item).encode())
-    return digest.digest()
-
-
 class StartDraws:
     """The starts one fit draws in turn, ``random_state`` consumed as sklearn does.
 
@@ -134,7 +122,7 @@ class StartDraws:
         key = None
         if self._remembered:
             if self._key is None:  # digested at the first draw: a fit may draw none
-                data = _digest(X, sample_weight, n_components, self._init_params)
+                data = digest(X, sample_weight, n_components, self._init_params)
                 self._key = (data, int(self._random_state))
             key = self._key + (index,)
         entry = None if key is None else _MEMO.get(key)

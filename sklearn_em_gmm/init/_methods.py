@@ -10,6 +10,8 @@ method, and with no weights the calls are sklearn's own.
 import numpy as np
 from sklearn.cluster import KMeans, kmeans_plusplus
 
+from ._hc import hc_subset_labels
+
 NO_COMPONENT = -1
 
 
@@ -48,11 +50,22 @@ def _random(X, sample_weight, n_components, random_state):
     return None, resp
 
 
+def _hc(X, sample_weight, n_components, random_state):
+    rows, labels = hc_subset_labels(X, sample_weight, n_components, random_state)
+    if rows is None:
+        return labels, None
+    # rows outside the subset wait for the first E-step, as in mclust
+    all_labels = np.full(X.shape[0], NO_COMPONENT)
+    all_labels[rows] = labels
+    return all_labels, None
+
+
 INIT_METHODS = {
     "kmeans": _kmeans,
     "k-means++": _kmeans_plusplus,
     "random": _random,
     "random_from_data": _random_from_data,
+    "hc": _hc,
 }
 """Each ``init_params`` name and its method: ``method(X, sample_weight,
 n_components, random_state)`` returns ``(labels, resp)``, one of them None: the
