@@ -122,6 +122,33 @@ def test_equal_weights_are_no_weights(weight):
     assert_array_equal(labels, expected)
 
 
+def test_weights_are_relative():
+    X = load_dataset("diabetes")
+    counts = np.random.RandomState(1).randint(1, 8, len(X)).astype(float)
+    starts = [
+        GaussianMixture(4, init_params="hc", max_iter=0).fit(X, sample_weight=weights)
+        for weights in (counts, 10 * counts)
+    ]
+    assert_allclose(starts[0].means_, starts[1].means_, rtol=1e-12)
+    unweighted = GaussianMixture(4, init_params="hc", max_iter=0).fit(X)
+    assert not np.allclose(starts[0].means_, unweighted.means_)
+
+
+@pytest.mark.parametrize("scale", [1e-170, 1.0, 1e200])
+def test_tree_of_tiny_and_huge_data(scale):
+    X = load_dataset("iris")
+    expected = hc_merges(svd_transform(X))
+    assert_array_equal(hc_merges(svd_transform(X * scale)), expected)
+
+
+@pytest.mark.parametrize("shape", [(20, 3), (10, 1)])
+def test_identical_rows_start_without_error(shape):
+    labels, _ = INIT_METHODS["hc"](np.full(shape, 3.0), None, 2, None)
+    assert set(labels) == {0, 1}
+    fit = GaussianMixture(2, init_params="hc").fit(np.full(shape, 3.0))
+    assert np.isfinite(fit.lower_bound_)
+
+
 def test_a_weighted_row_counts_as_repeated_rows():
     # a row of weight 2 costs what two identical rows cost once merged
     rng = np.random.RandomState(0)

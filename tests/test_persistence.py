@@ -685,3 +685,11 @@ def test_lower_bound_must_be_finite_in_the_fitted_dtype():
     data["attributes"]["lower_bound_"] = 1e300  # finite as float64, inf as float32
     with pytest.raises(ValueError, match="'attributes.lower_bound_'.*finite"):
         GaussianMixture.from_dict(data)
+
+
+def test_a_file_written_before_stopping_rule_loads():
+    X = np.random.RandomState(0).normal(size=(40, 2))
+    data = GaussianMixture(2, random_state=0).fit(X).to_dict(json_compatible=True)
+    del data["params"]["stopping_rule"]
+    restored = GaussianMixture.from_dict(data)
+    assert restored.stopping_rule == "sklearn"

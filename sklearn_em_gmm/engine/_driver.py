@@ -108,16 +108,20 @@ def run_em(
     lower_bounds = []
     workspace = Workspace()
     parallel = parallel_call(source.n_samples, source.n_features, len(params.weights))
+    if stopping_rule not in ("sklearn", "mclust"):
+        raise ValueError(f"unknown stopping_rule {stopping_rule!r}")
     mclust = stopping_rule == "mclust"
+    if mclust and total_weight is None:
+        raise ValueError("stopping_rule='mclust' needs the total weight")
     for n_iter in range(1, max_iter + 1):
         previous_lower_bound = lower_bound
         lower_bound, stats = expectation(source, params, model, workspace)
         change = lower_bound - previous_lower_bound
         if mclust:
             total = total_weight * lower_bound
-            converged = abs(total_weight * change) <= tol * (1 + abs(total))
+            converged = bool(abs(total_weight * change) <= tol * (1 + abs(total)))
         else:
-            converged = abs(change) < tol
+            converged = bool(abs(change) < tol)
         # mclust keeps the parameters whose log-likelihood met its rule
         if not (mclust and converged):
             with serial_section(parallel):

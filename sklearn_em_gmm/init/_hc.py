@@ -42,7 +42,8 @@ def svd_transform(X, sample_weight=None):
     Each column is centred and divided by its standard deviation (denominator
     ``n - 1``), giving ``S``; with the thin SVD ``S = U diag(s) V'``, the result is
     ``S V diag(s)^(-1/2) = U diag(s)^(1/2)``. Constant columns stay zero and
-    directions without spread are dropped. Weights count as repeated rows.
+    directions without spread are dropped (identical rows give one zero column).
+    Weights count as repeated rows.
 
     Parameters
     ----------
@@ -58,6 +59,10 @@ def svd_transform(X, sample_weight=None):
     weights = None if sample_weight is None else np.asarray(sample_weight, float)
     total = n_samples if weights is None else weights.sum()
     centred = X - np.average(X, axis=0, weights=weights)
+    # a power of two per column, exact, keeps the squares from overflowing or
+    # underflowing
+    exponent = np.frexp(np.max(np.abs(centred), axis=0))[1]
+    centred = np.ldexp(centred, -exponent)
     squares = centred**2
     sums = squares.sum(axis=0) if weights is None else weights @ squares
     scale = np.sqrt(sums / (total - 1 if total > 1 else total))
@@ -66,6 +71,8 @@ def svd_transform(X, sample_weight=None):
     spread = scaled if weights is None else scaled * np.sqrt(weights)[:, np.newaxis]
     _, singular, vt = np.linalg.svd(spread, full_matrices=False)
     rank = singular > singular[0] * max(spread.shape) * np.finfo(float).eps
+    if not rank.any():  # every row the same
+        return np.zeros((n_samples, 1))
     return scaled @ (vt[rank].T / np.sqrt(singular[rank]))
 
 

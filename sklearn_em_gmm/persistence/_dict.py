@@ -230,12 +230,18 @@ def _check_finite(array, key):
         raise _error(key, "expected finite values, got NaN or infinity.")
 
 
+# Parameters added after files of this format were first written, with the value
+# those files meant.
+_ADDED_PARAMS = {"stopping_rule": "sklearn"}
+
+
 def _decode_params(params, estimator_class):
     names = estimator_class._get_param_names()
-    _check_keys(params, "params", names)
+    required = [name for name in names if name not in _ADDED_PARAMS]
+    _check_keys(params, "params", required, optional=_ADDED_PARAMS)
     decoded = {}
     for name in names:
-        value = params[name]
+        value = params.get(name, _ADDED_PARAMS.get(name))
         key = f"params.{name}"
         if name in _ARRAY_PARAMS:
             if value is not None:
