@@ -166,7 +166,8 @@ default='kmeans'
         the M-step after it, as sklearn. 'mclust': when the total (weighted)
         log-likelihood ``L`` changed by at most ``tol * (1 + |L|)``; the fit keeps
         the parameters whose log-likelihood met the rule, so ``lower_bound_`` is
-        their mean log-likelihood, as R mclust's ``me``. With ``init_params='hc'``,
+        their mean log-likelihood, as R mclust's ``me`` (a run stopped by
+        ``max_iter`` ends with an M-step, as with 'sklearn'). With ``init_params='hc'``,
         ``reg_covar=0`` and ``tol=1e-5`` a fit reproduces mclust's defaults.
 
     Attributes
@@ -349,11 +350,12 @@ default='kmeans'
         self._fit_or_restore(X, sample_weight)
         return self.labels_.copy()
 
-    def _fit_from_starts(self, X, starts):
+    def _fit_from_starts(self, X, starts, sample_weight=None):
         """Fit on ``X`` from the ``n_init`` starts already drawn from it (each a
-        :class:`~sklearn_em_gmm.init.Start`), as a selection grid shares them."""
+        :class:`~sklearn_em_gmm.init.Start`), as a selection grid shares them; with
+        ``sample_weight`` (none zero), drawn with the weights over their mean."""
         self._validate_params()
-        self._fit_or_restore(X, None, starts)
+        self._fit_or_restore(X, sample_weight, starts)
         return self
 
     def _fit_or_restore(self, X, sample_weight, starts=None):

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 import sklearn_em_gmm._estimator
+import sklearn_em_gmm._ic
 import sklearn_em_gmm.cli._main
 import sklearn_em_gmm.selection
 
@@ -15,7 +16,12 @@ README = Path(__file__).resolve().parents[1] / "README.md"
 
 @pytest.mark.parametrize(
     "module",
-    [sklearn_em_gmm._estimator, sklearn_em_gmm.selection, sklearn_em_gmm.cli._main],
+    [
+        sklearn_em_gmm._estimator,
+        sklearn_em_gmm._ic,
+        sklearn_em_gmm.selection,
+        sklearn_em_gmm.cli._main,
+    ],
     ids=lambda m: m.__name__,
 )
 def test_docstring_examples(module):
