@@ -16,6 +16,7 @@ from ._estimator import GaussianMixture, _drop_and_rescale
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions, fit_context
 from ._validation import check_sample_weight
 from .covariance import canonical_models, covariance_type_names
+from .covariance._base import MCLUST_CODES
 from .init import INIT_METHODS, Start
 
 CRITERIA = ("bic", "icl", "aic")
@@ -223,7 +224,8 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         given = self.covariance_type
         if isinstance(given, str):
             if given.lower() == "all":
-                return [model.mclust_code for model in canonical_models()]
+                codes = [model.mclust_code for model in canonical_models()]
+                return sorted(codes, key=_mclust_order)
             given = [given]
         names = list(given)
         known = covariance_type_names()
@@ -396,6 +398,11 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         """The best model's AIC on ``X`` (lower is better)."""
         check_is_fitted(self)
         return self.best_estimator_.aic(X, sample_weight=sample_weight)
+
+
+def _mclust_order(code):
+    """mclust's order of its models; models registered from outside come last."""
+    return MCLUST_CODES.index(code) if code in MCLUST_CODES else len(MCLUST_CODES)
 
 
 def _fit_cell(X, sample_weight, n_components, covariance_type, starts, params):
