@@ -270,6 +270,10 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         self : object
             The fitted selector.
         """
+        return self._fit(X, sample_weight)
+
+    def _fit(self, X, sample_weight=None, progress=None):
+        """:meth:`fit`, calling ``progress(done, total)`` after each cell."""
         components = self._components()
         covariance_types = self._covariance_types()
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
@@ -288,12 +292,19 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
                 for covariance_type in covariance_types
             )
         params = self._cell_params()
-        cells = Parallel(n_jobs=self.n_jobs)(
+        fits = Parallel(n_jobs=self.n_jobs, return_as="generator")(
             delayed(_fit_cell)(
                 X_fit, sample_weight, n_components, covariance_type, starts, params
             )
             for n_components, covariance_type, starts in tasks
         )
+        cells = []
+        for cell in fits:
+            cells.append(cell)
+            if self.verbose:
+                print(_cell_line(cell[1], self.criterion), flush=True)
+            if progress is not None:
+                progress(len(cells), len(tasks))
         self.results_ = _results_table(cells)
         scores = self.results_[self.criterion]
         if np.all(np.isnan(scores)):
@@ -302,9 +313,6 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
                 f"{self.results_['status'][0]}"
             )
         best = int(np.nanargmin(scores))
-        if self.verbose:
-            for index in range(len(cells)):
-                print(_cell_line(self.results_, index, self.criterion))
         self.best_estimator_ = cells[best][0]
         self.n_components_ = int(self.results_["n_components"][best])
         self.covariance_type_ = str(self.results_["covariance_type"][best])
@@ -468,9 +476,9 @@ def _results_table(cells):
     return table
 
 
-def _cell_line(results, index, criterion):
-    """One cell of the table, for ``verbose``."""
-    name = f"{results['covariance_type'][index]},{results['n_components'][index]}"
-    if results["status"][index]:
-        return f"{name}: failed: {results['status'][index]}"
-    return f"{name}: {criterion} {results[criterion][index]:.6g}"
+def _cell_line(row, criterion):
+    """One fitted cell (a row of the table), for ``verbose``."""
+    name = f"{row['covariance_type']},{row['n_components']}"
+    if row["status"]:
+        return f"{name}: failed: {row['status']}"
+    return f"{name}: {criterion} {row[criterion]:.6g}"
