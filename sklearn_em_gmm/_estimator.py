@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._recovery import DegenerateRepair
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions, fit_context
+from ._stepwise import stepwise_step
 from ._threads import call_threads
 from ._validation import (
     check_means,
@@ -253,6 +254,8 @@ default='kmeans'
         "on_degenerate": [StrOptions({"raise", "recover"})],
         "prior": [None, StrOptions({"default"}), dict],
         "stopping_rule": [StrOptions({"sklearn", "mclust"})],
+        "learning_offset": [Interval(Real, 0.0, None, closed="left")],
+        "learning_decay": [Interval(Real, 0.0, 1.0, closed="both")],
     }
 
     def __init__(
@@ -275,6 +278,8 @@ default='kmeans'
         on_degenerate="raise",
         prior=None,
         stopping_rule="sklearn",
+        learning_offset=10.0,
+        learning_decay=0.7,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -293,6 +298,8 @@ default='kmeans'
         self.on_degenerate = on_degenerate
         self.prior = prior
         self.stopping_rule = stopping_rule
+        self.learning_offset = learning_offset
+        self.learning_decay = learning_decay
 
     @property
     def _model(self):
@@ -347,7 +354,7 @@ default='kmeans'
         labels : ndarray of shape (n_samples,)
             Most probable component of each sample under the fitted model.
         """
-        self._fit_or_restore(X, sample_weight)
+        self._restoring(self._fit, X, sample_weight)
         return self.labels_.copy()
 
     def _fit_from_starts(self, X, starts, sample_weight=None):
@@ -355,14 +362,14 @@ default='kmeans'
         :class:`~sklearn_em_gmm.init.Start`), as a selection grid shares them; with
         ``sample_weight`` (none zero), drawn with the weights over their mean."""
         self._validate_params()
-        self._fit_or_restore(X, sample_weight, starts)
+        self._restoring(self._fit, X, sample_weight, starts)
         return self
 
-    def _fit_or_restore(self, X, sample_weight, starts=None):
+    def _restoring(self, fit, *args):
         # A fit that raises leaves the estimator as it found it.
         state_before = self.__dict__.copy()
         try:
-            self._fit(X, sample_weight, starts)
+            fit(*args)
         except BaseException:
             self.__dict__.clear()
             self.__dict__.update(state_before)
@@ -429,6 +436,122 @@ default='kmeans'
         self.lower_bound_ = scalar(best.lower_bound) if best.n_iter else -math.inf
         self.lower_bounds_ = [scalar(bound) for bound in best.lower_bounds]
         self.labels_ = labels
+        # a later partial_fit starts its statistics from this fit's parameters
+        for name in ("_stepwise", "n_batch_iter_"):
+            self.__dict__.pop(name, None)
+
+    @fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None, sample_weight=None):
+        """One step of stepwise (online) EM on a batch of rows.
+
+        The batch's sufficient statistics move a running average,
+        ``s <- (1 - rho) s + rho s_batch`` with ``rho = (t + learning_offset) **
+        (-learning_decay)`` after ``t`` steps (Cappé & Moulines 2009), and an M-step
+        follows. The first call starts from its batch as :meth:`fit` starts (one
+        start, ``init_params``), or from the fitted parameters after :meth:`fit`;
+        later calls need the same features.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            A batch of rows.
+
+        y : Ignored
+            Not used, present for API consistency by convention.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Frequency weights of the batch's rows.
+
+        Returns
+        -------
+        self : object
+            The mixture after the step.
+        """
+        self._restoring(self._step, X, sample_weight)
+        return self
+
+    def _step(self, X, sample_weight):
+        fitted = hasattr(self, "means_")
+        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=not fitted)
+        if fitted:
+            X = X.astype(self.means_.dtype, copy=False)
+        all_rows = X
+        mean_weight = 1.0
+        if sample_weight is not None:
+            sample_weight = check_sample_weight(sample_weight, X.shape[0])
+            X, sample_weight, mean_weight = _drop_and_rescale(X, sample_weight)
+        model = self._model
+        state = getattr(self, "_stepwise", None)
+        with call_threads(*X.shape, self.n_components):
+            repair = None
+            if self.on_degenerate == "recover":
+                reference = np.average(X, axis=0, weights=sample_weight)
+                variance = np.average(
+                    (X - reference) ** 2, axis=0, weights=sample_weight
+                )
+                repair = DegenerateRepair(model, reference, variance, X.dtype)
+            prior = None
+            if state is None:
+                prior = resolve_prior(
+                    self.prior, X, sample_weight, mean_weight, model, self.n_components
+                )
+            if fitted:
+                params = self._fitted_parameters()
+            else:
+                params = self._first_step_start(X, sample_weight, model, prior, repair)
+            params, mean_log_likelihood, state = stepwise_step(
+                X,
+                sample_weight,
+                params,
+                model,
+                state,
+                learning_offset=self.learning_offset,
+                learning_decay=self.learning_decay,
+                reg_covar=self.reg_covar,
+                prior=prior,
+                repair=repair,
+            )
+            labels = self._labels(all_rows, params, model)
+        self._set_fitted_parameters(params, model)
+        bound = X.dtype.type(mean_log_likelihood)
+        self.lower_bounds_ = [*getattr(self, "lower_bounds_", []), bound][
+            -state.n_steps :
+        ]
+        self.lower_bound_ = bound
+        self._stepwise = state
+        self.n_batch_iter_ = self.n_iter_ = state.n_steps
+        # online EM has no convergence test
+        self.converged_ = False
+        self.labels_ = labels
+
+    def _first_step_start(self, X, sample_weight, model, prior, repair):
+        """The parameters the first step of :meth:`partial_fit` starts from."""
+        if X.shape[0] < self.n_components:
+            raise ValueError(
+                "Expected n_samples >= n_components "
+                f"but got n_components = {self.n_components}, "
+                f"n_samples = {X.shape[0]}"
+            )
+        given = self._check_initial_parameters(model, X.shape[1])
+        given = {
+            name: value.astype(X.dtype, order="C") for name, value in given.items()
+        }
+        start = None
+        if len(given) < 3:
+            draws = StartDraws(
+                X, sample_weight, self.n_components, self.init_params, self.random_state
+            )
+            start = draws.draw(0)
+        return initial_parameters(
+            X,
+            sample_weight,
+            model,
+            start=start,
+            reg_covar=self.reg_covar,
+            prior=prior,
+            repair=repair,
+            **given,
+        )
 
     def _best_run(
         self, X, sample_weight, mean_weight, model, given, warm, starts, prior

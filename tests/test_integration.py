@@ -224,6 +224,8 @@ def test_get_params_and_set_params_like_sklearn():
         "on_degenerate": "raise",
         "prior": None,
         "stopping_rule": "sklearn",
+        "learning_offset": 10.0,
+        "learning_decay": 0.7,
     }
     assert ours.set_params(n_components=4, covariance_type="diag") is ours
     assert ours.n_components == 4 and ours.covariance_type == "diag"
@@ -238,7 +240,9 @@ def test_get_params_and_set_params_like_sklearn():
         repr(theirs), repr(ours)
     ).replace("'n_init', ", "'n_init', 'on_degenerate', ").replace(
         "'precisions_init', ", "'precisions_init', 'prior', "
-    ).replace("'reg_covar', ", "'reg_covar', 'stopping_rule', ")
+    ).replace("'reg_covar', ", "'reg_covar', 'stopping_rule', ").replace(
+        "'init_params', ", "'init_params', 'learning_decay', 'learning_offset', "
+    )
 
 
 def test_fit_keeps_user_parameters_untouched():
@@ -279,7 +283,13 @@ def test_repr_and_html_repr_match_sklearn():
     assert len(rows) == len(ours.get_params())
     # sklearn's page also links each parameter to its documentation; ours need not.
     # Ours has more rows, our added parameters.
-    added = {"on_degenerate", "prior", "stopping_rule"}
+    added = {
+        "on_degenerate",
+        "prior",
+        "stopping_rule",
+        "learning_offset",
+        "learning_decay",
+    }
     assert [row for row in rows if row[1] not in added] == _html_parameter_rows(
         theirs._repr_html_()
     )
