@@ -1,4 +1,4 @@
-"""The command-line job: parse, load, fit the grid, select, print.
+"""The command-line job: parse, check, load, fit the grid, print, write.
 
 :func:`main` turns every :class:`UsageError` into one line on stderr and exit
 status 2; :func:`run` is the job itself.
@@ -6,15 +6,24 @@ status 2; :func:`run` is the job itself.
 
 import sys
 import time
+import warnings
 
-from .._estimator import GaussianMixture
-from ..selection import NON_FINITE_SCORE, AllFitsFailedError, fit_grid, select_best
-from ._compare import compare_with_sklearn, format_comparison
-from ._data import check_enough_rows, load_data, standardize, write_labels
-from ._errors import UsageError
-from ._parser import PROG, estimator_params, parse_args
+from .._ic import GaussianMixtureIC
+from .._recovery import DegenerateComponentWarning
+from ._compare import check_comparable, compare_with_sklearn, format_comparison
+from ._data import check_enough_rows, load_data, standardize
+from ._errors import UsageError, describe
+from ._outputs import (
+    check_outputs,
+    write_labels,
+    write_model,
+    write_plot,
+    write_proba,
+)
+from ._parser import PROG, parse_args, search_params
+from ._progress import Progress
 from ._report import (
-    format_bic_table,
+    format_criterion_table,
     format_data_summary,
     format_fit_summary,
     format_selected,
@@ -26,11 +35,12 @@ EXIT_USAGE = 2
 def main(argv=None):
     """Run the command-line job and return its exit status.
 
-    Fits :class:`~sklearn_em_gmm.GaussianMixture` for every pair of
-    ``--components`` and ``--covariance-types`` on a CSV file or a scikit-learn
-    data set, prints the BIC table and the model with the lowest BIC, and, on
-    request, writes that model's labels and compares every fit with
-    :class:`sklearn.mixture.GaussianMixture`.
+    Fits :class:`~sklearn_em_gmm.GaussianMixtureIC` over ``--components`` and
+    ``--models`` (by default mclust's grid: every covariance model, 1 to 9
+    components) on a CSV file or a scikit-learn data set, prints the criterion
+    table and the best model, and, on request, writes that model's labels,
+    responsibilities, JSON description and plots, and compares sklearn's models
+    with :class:`sklearn.mixture.GaussianMixture`.
 
     Parameters
     ----------
@@ -42,13 +52,18 @@ def main(argv=None):
     -------
     status : int
         0 on success; 2 after printing one ``sklearn-em-gmm: error: ...`` line on
-        stderr, for bad options, a bad data file, or a grid where every fit failed.
+        stderr, for bad options, a bad data file, an output that cannot be
+        written, or a grid where every fit failed.
 
     Examples
     --------
     >>> from sklearn_em_gmm.cli import main
-    >>> main(["--components", "2", "--covariance-types", "full"])  # doctest: +ELLIPSIS
+    >>> main(["--components", "2", "--models", "VVV"])  # doctest: +ELLIPSIS
     Data: iris (scikit-learn), 150 rows x 4 columns
+    ...
+    Selected model (lowest BIC):
+      n_components         2
+      covariance_type      VVV (full)
     ...
     0
     """
@@ -64,46 +79,76 @@ def main(argv=None):
 
 
 def run(options):
-    """Load, fit, select and print, as ``options`` ask."""
+    """Check, load, fit, print and write, as ``options`` ask."""
+    # Everything that can be checked without the fit is, so a long fit is not wasted.
+    check_comparable(options)
+    check_outputs(options)
     dataset = load_data(options)
+    if dataset.skipped:
+        names = ", ".join(repr(name) for name in dataset.skipped)
+        print(
+            f"{PROG}: skipped non-numeric column(s): {names} "
+            "(use --columns or --drop to choose)",
+            file=sys.stderr,
+        )
     check_enough_rows(dataset, options.components)
     X, center, scale = dataset.X, None, None
     if options.standardize:
         X, center, scale = standardize(X)
-    params = estimator_params(options)
 
-    start = time.perf_counter()
-    fits = fit_grid(
-        GaussianMixture, X, options.components, options.covariance_types, params
-    )
-    elapsed = time.perf_counter() - start
-    _point_to_standardize(fits)
-    try:
-        best = select_best(fits)
-    except AllFitsFailedError as exc:
-        raise UsageError(str(exc)) from None
+    search = GaussianMixtureIC(options.components, **search_params(options))
+    progress = Progress(sys.stderr)
+    # Each repair warns with a paragraph; the report counts them on one line instead.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", DegenerateComponentWarning)
+        try:
+            search._fit(X, progress=progress)
+        except ValueError as exc:  # every cell failed, or the data were refused
+            raise UsageError(describe(exc)) from None
+        finally:
+            progress.finish()
+    for warning in caught:
+        if not issubclass(warning.category, DegenerateComponentWarning):
+            warnings.warn_explicit(
+                warning.message, warning.category, warning.filename, warning.lineno
+            )
+    repairs = sum(issubclass(w.category, DegenerateComponentWarning) for w in caught)
+    elapsed = time.monotonic() - progress.start
 
     _print_lines(
         format_data_summary(dataset, options.standardize),
-        *format_fit_summary(fits, elapsed, params),
+        *format_fit_summary(search, elapsed),
         "",
-        *format_bic_table(fits, options.components, options.covariance_types, best),
+        *format_criterion_table(search, repairs),
         "",
-        *format_selected(best, dataset.column_names, center, scale),
+        *format_selected(search, X, dataset.column_names, center, scale),
     )
-    if options.labels is not None:
-        write_labels(options.labels, best.model.labels_)
-        _print_lines(f"Labels of the {X.shape[0]} rows written to {options.labels!r}")
+    _write_outputs(options, search, X, dataset.column_names)
     if options.compare_sklearn:
-        comparisons = compare_with_sklearn(X, fits, params)
-        _print_lines("", *format_comparison(comparisons, best))
+        comparisons = compare_with_sklearn(X, options)
+        _print_lines("", *format_comparison(comparisons, search, options.models))
 
 
-def _point_to_standardize(fits):
-    """Name the option that scales the data in the library's advice to scale it."""
-    for fit in fits.values():
-        if fit.error == NON_FINITE_SCORE:
-            fit.error += ", e.g. with --standardize"
+def _write_outputs(options, search, X, column_names):
+    """Write the files asked for, one line each on stdout."""
+    scaled = " (fitted on the standardized columns)" if options.standardize else ""
+    if options.labels is not None:
+        write_labels(options.labels, search.labels_)
+        _print_lines(f"Labels of the {len(X)} rows written to {options.labels!r}")
+    if options.proba is not None:
+        write_proba(options.proba, search.predict_proba(X))
+        _print_lines(
+            f"Responsibilities of the {len(X)} rows written to {options.proba!r}"
+        )
+    if options.save is not None:
+        write_model(options.save, search.best_estimator_)
+        _print_lines(
+            f"Model written to {options.save!r}{scaled}; "
+            "GaussianMixture.from_dict(json.load(file)) reads it back"
+        )
+    if options.plot is not None:
+        write_plot(options.plot, search, X, column_names)
+        _print_lines(f"Plot written to {options.plot!r}{scaled}")
 
 
 def _print_lines(*lines):

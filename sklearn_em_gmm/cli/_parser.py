@@ -1,20 +1,21 @@
 """The command line's options: the parser, its value types, and :func:`parse_args`.
 
-The covariance types come from the covariance registry, so a model registered later
-is accepted, named in the error for an unknown type, and listed in ``--help``. Only
-the default grid is a fixed list: scikit-learn's four types.
+The covariance models come from the covariance registry, so a model registered later
+is accepted, named in the error for an unknown model, and listed in ``--help``. The
+defaults are :class:`~sklearn_em_gmm.GaussianMixtureIC`'s, which are mclust's.
 """
 
 import argparse
 import math
 
-from ..covariance import canonical_models, covariance_type_names
+from ..covariance import canonical_models
+from ..covariance._base import MCLUST_CODES
 from ..init import INIT_METHODS
 from ._data import DATASETS
 from ._errors import UsageError
 
 PROG = "sklearn-em-gmm"
-DEFAULT_COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+CRITERIA = ("bic", "icl", "aic")
 INIT_PARAMS = tuple(INIT_METHODS)
 MAX_COMPONENTS = 1000  # keeps a typo such as '1-100000' from building a huge grid
 
@@ -54,27 +55,53 @@ def parse_components(text):
     return sorted(values)
 
 
-def parse_covariance_types(text):
-    """Parse ``"full,diag"`` or mclust codes ``"VVV,VVI"`` into sklearn names.
+def mclust_ordered_models():
+    """Every registered covariance model once, in mclust's order; models
+    registered from outside come last, in registration order."""
+    return sorted(
+        canonical_models(),
+        key=lambda model: (
+            MCLUST_CODES.index(model.mclust_code)
+            if model.mclust_code in MCLUST_CODES
+            else len(MCLUST_CODES)
+        ),
+    )
+
+
+def parse_models(text):
+    """Parse ``"all"``, mclust codes ``"VVV,VEV"`` or sklearn names ``"full,diag"``
+    into mclust codes, in the order given (``all``: mclust's order).
 
     Any registered covariance model is accepted, by either name, in any case.
     """
-    models = canonical_models()
+    models = mclust_ordered_models()
+    if text.strip().lower() == "all":
+        return [model.mclust_code for model in models]
     by_key = {}
     for model in models:
-        by_key[model.name.lower()] = model.name
-        by_key[model.mclust_code.lower()] = model.name
-    names = []
+        by_key[model.name.lower()] = model.mclust_code
+        by_key[model.mclust_code.lower()] = model.mclust_code
+    codes = []
     for part in text.split(","):
-        name = by_key.get(part.strip().lower())
-        if name is None:
+        code = by_key.get(part.strip().lower())
+        if code is None:
             raise argparse.ArgumentTypeError(
-                f"unknown covariance type {part.strip()!r}; choose from "
-                f"{', '.join(covariance_type_names())}"
+                f"unknown model {part.strip()!r}; choose from 'all', "
+                f"{', '.join(_model_names(models))}"
             )
-        if name not in names:
-            names.append(name)
-    return names
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def _model_names(models):
+    """``['EII', 'VII (spherical)', ...]``: each code, with its sklearn name."""
+    return [
+        model.mclust_code
+        if model.name == model.mclust_code
+        else f"{model.mclust_code} ({model.name})"
+        for model in models
+    ]
 
 
 def _number_parser(convert, minimum, description, maximum=math.inf):
@@ -96,110 +123,84 @@ def _number_parser(convert, minimum, description, maximum=math.inf):
     return parse
 
 
+def _n_jobs(text):
+    """joblib's ``n_jobs``: a non-zero integer (-1 is every processor)."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value == 0:
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: expected a non-zero integer"
+        )
+    return value
+
+
+def _column_list(text):
+    """``"a,b,3"``: header names or 1-based indices, split but not resolved."""
+    names = [part.strip() for part in text.split(",")]
+    if not all(names):
+        raise argparse.ArgumentTypeError(
+            f"invalid value {text!r}: expected comma-separated column names or "
+            "1-based indices"
+        )
+    return names
+
+
 def build_parser():
     """The command-line parser; ``--help`` documents every option."""
-    covariance_types = ", ".join(
-        model.name
-        if model.name == model.mclust_code
-        else f"{model.name} ({model.mclust_code})"
-        for model in canonical_models()
-    )
     parser = _ArgumentParser(
         prog=PROG,
         description=(
-            "Fit Gaussian mixtures over a grid of numbers of components and "
-            "covariance types, print the BIC of each, and report the model with the "
-            "lowest BIC."
+            "Choose a Gaussian mixture for a data set as R mclust's Mclust() does: "
+            "fit every covariance model with every number of components, print the "
+            "criterion of each (BIC by default), and report the best model."
         ),
         epilog=(
-            f"Covariance types: {covariance_types}. "
+            f"Models: {', '.join(_model_names(mclust_ordered_models()))}. "
             "Exit status: 0 on success, 2 on bad options, a bad data file, or when "
             "every model of the grid fails to fit."
         ),
     )
-    parser.add_argument(
+    data = parser.add_argument_group("data")
+    data.add_argument(
         "csv",
         nargs="?",
         metavar="CSV",
         help=(
-            "CSV file of numeric columns, one row per sample. A first row that is "
-            "not all numeric is read as a header of column names. Without a file, "
-            "the --dataset that ships with scikit-learn is used."
+            "CSV file, one row per sample. A first row with names over numeric "
+            "columns is read as a header. Non-numeric columns are skipped; empty "
+            "cells and NA/NaN are missing values, an error. Without a file, the "
+            "--dataset that ships with scikit-learn is used."
         ),
     )
-    parser.add_argument(
+    data.add_argument(
         "--dataset",
         choices=sorted(DATASETS),
-        help=(
-            "scikit-learn data set to use when no CSV is given (default: iris); "
-            "digits, with 64 columns, takes minutes over the default grid."
-        ),
+        help="scikit-learn data set to use when no CSV is given (default: iris).",
     )
-    parser.add_argument(
+    data.add_argument(
         "--delimiter",
-        default=",",
         metavar="CHAR",
-        help="field delimiter of the CSV file (default: ',').",
-    )
-    parser.add_argument(
-        "--components",
-        type=parse_components,
-        default=list(range(1, 10)),
-        metavar="LIST",
-        help="numbers of components to try, e.g. '1-9' or '2,3,5' (default: 1-9).",
-    )
-    parser.add_argument(
-        "--covariance-types",
-        type=parse_covariance_types,
-        default=list(DEFAULT_COVARIANCE_TYPES),
-        metavar="LIST",
         help=(
-            "covariance types to try, comma-separated sklearn names or mclust codes "
-            f"in any case (default: {','.join(DEFAULT_COVARIANCE_TYPES)})."
+            "field delimiter of the CSV file, '\\t' for a tab (default: detected "
+            "among , ; and tab)."
         ),
     )
-    parser.add_argument(
-        "--random-state",
-        type=_number_parser(int, 0, "an integer in [0, 2**32 - 1]", 2**32 - 1),
-        default=0,
-        metavar="INT",
-        help="seed of the initialization of every fit (default: 0).",
+    columns = data.add_mutually_exclusive_group()
+    columns.add_argument(
+        "--columns",
+        type=_column_list,
+        metavar="LIST",
+        help="columns to fit, comma-separated header names or 1-based indices.",
     )
-    parser.add_argument(
-        "--n-init",
-        type=_number_parser(int, 1, "a positive integer"),
-        default=1,
-        metavar="INT",
-        help="initializations per fit; the best is kept (default: 1).",
+    columns.add_argument(
+        "--drop",
+        type=_column_list,
+        metavar="LIST",
+        help="columns not to fit, comma-separated header names or 1-based indices.",
     )
-    parser.add_argument(
-        "--max-iter",
-        type=_number_parser(int, 1, "a positive integer"),
-        default=100,
-        metavar="INT",
-        help="maximum number of EM iterations per initialization (default: 100).",
-    )
-    parser.add_argument(
-        "--tol",
-        type=_number_parser(float, 0.0, "a non-negative number"),
-        default=1e-3,
-        metavar="FLOAT",
-        help="convergence threshold on the mean log-likelihood (default: 1e-3).",
-    )
-    parser.add_argument(
-        "--reg-covar",
-        type=_number_parser(float, 0.0, "a non-negative number"),
-        default=1e-6,
-        metavar="FLOAT",
-        help="non-negative value added to the covariance diagonals (default: 1e-6).",
-    )
-    parser.add_argument(
-        "--init-params",
-        choices=INIT_PARAMS,
-        default="kmeans",
-        help="initialization method (default: kmeans).",
-    )
-    parser.add_argument(
+    data.add_argument(
         "--standardize",
         action="store_true",
         help=(
@@ -207,21 +208,142 @@ def build_parser():
             "original units); off by default."
         ),
     )
-    parser.add_argument(
+
+    grid = parser.add_argument_group("model selection")
+    grid.add_argument(
+        "--components",
+        type=parse_components,
+        default=list(range(1, 10)),
+        metavar="LIST",
+        help="numbers of components to try, e.g. '1-9' or '2,3,5' (default: 1-9).",
+    )
+    grid.add_argument(
+        "--models",
+        "--covariance-types",
+        dest="models",
+        type=parse_models,
+        default=parse_models("all"),
+        metavar="LIST",
+        help=(
+            "covariance models to try: 'all', or comma-separated mclust codes or "
+            "sklearn names in any case (default: all)."
+        ),
+    )
+    grid.add_argument(
+        "--criterion",
+        choices=CRITERIA,
+        default="bic",
+        help="the criterion the best model minimizes (default: bic).",
+    )
+
+    fit = parser.add_argument_group("fitting each model")
+    fit.add_argument(
+        "--init-params",
+        choices=INIT_PARAMS,
+        default="hc",
+        help="initialization method; hc is mclust's hierarchical start (default: hc).",
+    )
+    fit.add_argument(
+        "--tol",
+        type=_number_parser(float, 0.0, "a non-negative number"),
+        default=1e-5,
+        metavar="FLOAT",
+        help="convergence threshold of the stopping rule (default: 1e-5).",
+    )
+    fit.add_argument(
+        "--reg-covar",
+        type=_number_parser(float, 0.0, "a non-negative number"),
+        default=0.0,
+        metavar="FLOAT",
+        help="non-negative value added to the covariance diagonals (default: 0).",
+    )
+    fit.add_argument(
+        "--max-iter",
+        type=_number_parser(int, 1, "a positive integer"),
+        default=1000,
+        metavar="INT",
+        help="maximum number of EM iterations per initialization (default: 1000).",
+    )
+    fit.add_argument(
+        "--stopping-rule",
+        choices=("mclust", "sklearn"),
+        default="mclust",
+        help=(
+            "mclust's relative change of the log-likelihood, or sklearn's absolute "
+            "change of its mean (default: mclust)."
+        ),
+    )
+    fit.add_argument(
+        "--on-degenerate",
+        choices=("raise", "recover"),
+        default="raise",
+        help=(
+            "a singular covariance or a vanished component: 'raise' marks the model "
+            "failed, 'recover' repairs it (default: raise)."
+        ),
+    )
+    fit.add_argument(
+        "--n-init",
+        type=_number_parser(int, 1, "a positive integer"),
+        default=1,
+        metavar="INT",
+        help="initializations per model; the best is kept (default: 1).",
+    )
+    fit.add_argument(
+        "--random-state",
+        type=_number_parser(int, 0, "an integer in [0, 2**32 - 1]", 2**32 - 1),
+        default=0,
+        metavar="INT",
+        help="seed of the initializations (default: 0).",
+    )
+    fit.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        metavar="INT",
+        help="models fitted in parallel; -1 is every processor (default: 1).",
+    )
+
+    outputs = parser.add_argument_group("outputs (paths are checked before fitting)")
+    outputs.add_argument(
         "--labels",
         metavar="PATH",
         help=(
-            "write the selected model's label (component index, from 0) of every "
-            "data row to PATH, as a CSV with a header line and one column 'label'."
+            "write the best model's label (component index, from 0) of every data "
+            "row to PATH, as a CSV with one column 'label'."
+        ),
+    )
+    outputs.add_argument(
+        "--proba",
+        metavar="PATH",
+        help=(
+            "write the best model's responsibilities of every data row to PATH, as "
+            "a CSV with columns p0, p1, ..."
+        ),
+    )
+    outputs.add_argument(
+        "--save",
+        metavar="PATH",
+        help=(
+            "write the best model to PATH as JSON (GaussianMixture.to_dict; "
+            "GaussianMixture.from_dict reads it back)."
+        ),
+    )
+    outputs.add_argument(
+        "--plot",
+        metavar="PATH",
+        help=(
+            "save the criterion against n_components and the classification on the "
+            "first two columns as an image, e.g. model.png (needs matplotlib)."
         ),
     )
     parser.add_argument(
         "--compare-sklearn",
         action="store_true",
         help=(
-            "also fit sklearn.mixture.GaussianMixture with the same settings for "
-            "every grid cell and compare fit times, mean log-likelihoods and labels "
-            "(adjusted Rand index)."
+            "refit the full, tied, diag and spherical models (VVV, EEE, VVI, VII) "
+            "with sklearn_em_gmm and with sklearn.mixture.GaussianMixture and compare "
+            "fit times, mean log-likelihoods and labels (adjusted Rand index); needs "
+            "--stopping-rule sklearn and an --init-params sklearn has."
         ),
     )
     parser.add_argument(
@@ -243,20 +365,31 @@ def parse_args(argv=None):
     options = build_parser().parse_args(argv)
     if options.csv is not None and options.dataset is not None:
         raise UsageError("give either a CSV file or --dataset, not both")
-    if len(options.delimiter) != 1:
-        raise UsageError(
-            f"argument --delimiter: expected one character, got {options.delimiter!r}"
-        )
+    if options.csv is None and (options.columns or options.drop):
+        raise UsageError("--columns and --drop apply to a CSV file")
+    if options.delimiter is not None:
+        # the shell makes a tab hard to type: accept its escape
+        options.delimiter = options.delimiter.replace("\\t", "\t")
+        if len(options.delimiter) != 1:
+            raise UsageError(
+                "argument --delimiter: expected one character, got "
+                f"{options.delimiter!r}"
+            )
     return options
 
 
-def estimator_params(options):
-    """The estimator keyword arguments shared by every grid cell."""
+def search_params(options):
+    """The :class:`~sklearn_em_gmm.GaussianMixtureIC` keyword arguments."""
     return {
-        "random_state": options.random_state,
-        "n_init": options.n_init,
-        "max_iter": options.max_iter,
+        "covariance_type": options.models,
+        "criterion": options.criterion,
+        "init_params": options.init_params,
         "tol": options.tol,
         "reg_covar": options.reg_covar,
-        "init_params": options.init_params,
+        "max_iter": options.max_iter,
+        "n_init": options.n_init,
+        "random_state": options.random_state,
+        "on_degenerate": options.on_degenerate,
+        "stopping_rule": options.stopping_rule,
+        "n_jobs": options.n_jobs,
     }
