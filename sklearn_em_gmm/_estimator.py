@@ -10,6 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from ._dask_fit import fit_dask, is_dask_array, map_rows, mean_log_likelihood
 from ._recovery import DegenerateRepair
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions, fit_context
 from ._stepwise import stepwise_step
@@ -171,6 +172,18 @@ default='kmeans'
         ``max_iter`` ends with an M-step, as with 'sklearn'). With ``init_params='hc'``,
         ``reg_covar=0`` and ``tol=1e-5`` a fit reproduces mclust's defaults.
 
+    learning_offset : float, default=10.0
+        :meth:`partial_fit`'s step size after ``t`` steps is ``(t +
+        learning_offset) ** -learning_decay`` (as ``LatentDirichletAllocation``).
+
+    learning_decay : float, default=0.7
+        See ``learning_offset``; in [0, 1], 0 gives steps of size one.
+
+    init_sample_size : int, default=100_000
+        On a dask array, the start is drawn from this many rows chosen uniformly
+        with ``random_state`` (every row when there are fewer: the start is then
+        the in-memory one). In-memory input always uses every row.
+
     Attributes
     ----------
     weights_ : ndarray of shape (n_components,)
@@ -202,6 +215,9 @@ default='kmeans'
 
     lower_bounds_ : list of float of length n_iter_
         The lower bound at each EM step of the best initialization.
+
+    n_batch_iter_ : int
+        Steps of :meth:`partial_fit` since the last :meth:`fit`.
 
     labels_ : ndarray of shape (n_samples,)
         Most probable component of each training sample.
@@ -256,6 +272,7 @@ default='kmeans'
         "stopping_rule": [StrOptions({"sklearn", "mclust"})],
         "learning_offset": [Interval(Real, 0.0, None, closed="left")],
         "learning_decay": [Interval(Real, 0.0, 1.0, closed="both")],
+        "init_sample_size": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -280,6 +297,7 @@ default='kmeans'
         stopping_rule="sklearn",
         learning_offset=10.0,
         learning_decay=0.7,
+        init_sample_size=100_000,
     ):
         self.n_components = n_components
         self.covariance_type = covariance_type
@@ -300,6 +318,7 @@ default='kmeans'
         self.stopping_rule = stopping_rule
         self.learning_offset = learning_offset
         self.learning_decay = learning_decay
+        self.init_sample_size = init_sample_size
 
     @property
     def _model(self):
@@ -384,6 +403,9 @@ default='kmeans'
                 "The 'n_components' parameter of GaussianMixture must be an int in "
                 f"the range [1, inf). Got {self.n_components!r} instead."
             )
+        if is_dask_array(X):
+            fit_dask(self, X, sample_weight)
+            return
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         n_samples, n_features = X.shape
         all_rows = X
@@ -677,6 +699,9 @@ default='kmeans'
         log_prob : ndarray of shape (n_samples,)
             Log-likelihood of each sample under the model.
         """
+        if is_dask_array(X):
+            check_is_fitted(self)
+            return map_rows(self, X, "score_samples")
         X = self._validate_fitted_input(X)
         with call_threads(*X.shape, self.n_components):
             return map_log_prob_blocks(
@@ -710,6 +735,9 @@ default='kmeans'
 
     def _mean_log_likelihood(self, X, sample_weight):
         """Weighted mean log-likelihood of X and the total weight behind it."""
+        if is_dask_array(X):
+            check_is_fitted(self)
+            return mean_log_likelihood(self, X, sample_weight)
         log_prob = self.score_samples(X)
         if sample_weight is None:
             return float(np.mean(log_prob)), log_prob.shape[0]
@@ -733,6 +761,9 @@ default='kmeans'
         labels : ndarray of shape (n_samples,)
             Component labels.
         """
+        if is_dask_array(X):
+            check_is_fitted(self)
+            return map_rows(self, X, "predict")
         X = self._validate_fitted_input(X)
         with call_threads(*X.shape, self.n_components):
             return self._labels(X, self._fitted_parameters(), self._model)
@@ -750,6 +781,9 @@ default='kmeans'
         resp : ndarray of shape (n_samples, n_components)
             Responsibilities; each row sums to one.
         """
+        if is_dask_array(X):
+            check_is_fitted(self)
+            return map_rows(self, X, "predict_proba")
         X = self._validate_fitted_input(X)
 
         def responsibilities(log_prob):

@@ -103,12 +103,16 @@ class ConjugatePrior:
         return ComponentEstimates(nk, means, covariances)
 
 
-def resolve_prior(prior, X, sample_weight, mean_weight, model, n_components):
+def resolve_prior(
+    prior, X, sample_weight, mean_weight, model, n_components, moments=None
+):
     """The prior of a fit: None, or a :class:`ConjugatePrior` from ``prior``.
 
     ``prior`` is None, ``'default'`` (Fraley & Raftery's defaults) or a dict whose
     keys (a subset of :data:`PRIOR_KEYS`) replace the defaults. ``sample_weight``
-    (or None) are rescaled to mean one from a mean of ``mean_weight``.
+    (or None) are rescaled to mean one from a mean of ``mean_weight``. ``moments``,
+    the data's mean and unbiased covariance, replace those of ``X`` when given
+    (data out of memory).
     """
     if prior is None:
         return None
@@ -120,8 +124,10 @@ def resolve_prior(prior, X, sample_weight, mean_weight, model, n_components):
             f"{list(PRIOR_KEYS)}."
         )
     n_features = X.shape[1]
-    weights = np.ones(len(X)) if sample_weight is None else sample_weight
-    data_mean, data_covariance = _data_moments(X, weights * mean_weight)
+    if moments is None:
+        weights = np.ones(len(X)) if sample_weight is None else sample_weight
+        moments = _data_moments(X, weights * mean_weight)
+    data_mean, data_covariance = moments
     # the prior's spread: a G-th of the data's volume for each component
     fraction = n_components ** (-2.0 / n_features)
     if model.statistics_layout.form == FULL:

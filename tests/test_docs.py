@@ -39,9 +39,14 @@ def test_readme_example_runs():
 
 
 USER_GUIDE = README.parent / "docs" / "user_guide.md"
-EXAMPLES = re.findall(
-    r"```python\n(.*?)```\s*\n```text\n(.*?)```", USER_GUIDE.read_text(), flags=re.S
-)
+LARGE_DATA = README.parent / "docs" / "large_data.md"
+EXAMPLES = [
+    example
+    for page in (USER_GUIDE, LARGE_DATA)
+    for example in re.findall(
+        r"```python\n(.*?)```\s*\n```text\n(.*?)```", page.read_text(), flags=re.S
+    )
+]
 
 
 def test_user_guide_has_examples():
@@ -51,5 +56,5 @@ def test_user_guide_has_examples():
 @pytest.mark.filterwarnings("ignore")
 @pytest.mark.parametrize(("code", "expected"), EXAMPLES)
 def test_user_guide_example_prints_what_it_shows(code, expected, capsys):
-    exec(compile(code, str(USER_GUIDE), "exec"), {})
+    exec(compile(code, "docs example", "exec"), {})
     assert capsys.readouterr().out.strip() == expected.strip()

@@ -226,6 +226,7 @@ def test_get_params_and_set_params_like_sklearn():
         "stopping_rule": "sklearn",
         "learning_offset": 10.0,
         "learning_decay": 0.7,
+        "init_sample_size": 100_000,
     }
     assert ours.set_params(n_components=4, covariance_type="diag") is ours
     assert ours.n_components == 4 and ours.covariance_type == "diag"
@@ -241,7 +242,8 @@ def test_get_params_and_set_params_like_sklearn():
     ).replace("'n_init', ", "'n_init', 'on_degenerate', ").replace(
         "'precisions_init', ", "'precisions_init', 'prior', "
     ).replace("'reg_covar', ", "'reg_covar', 'stopping_rule', ").replace(
-        "'init_params', ", "'init_params', 'learning_decay', 'learning_offset', "
+        "'init_params', ",
+        "'init_params', 'init_sample_size', 'learning_decay', 'learning_offset', ",
     )
 
 
@@ -289,6 +291,7 @@ def test_repr_and_html_repr_match_sklearn():
         "stopping_rule",
         "learning_offset",
         "learning_decay",
+        "init_sample_size",
     }
     assert [row for row in rows if row[1] not in added] == _html_parameter_rows(
         theirs._repr_html_()

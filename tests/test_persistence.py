@@ -687,9 +687,11 @@ def test_lower_bound_must_be_finite_in_the_fitted_dtype():
         GaussianMixture.from_dict(data)
 
 
-def test_a_file_written_before_stopping_rule_loads():
+def test_a_file_written_before_the_added_parameters_loads():
     X = np.random.RandomState(0).normal(size=(40, 2))
     data = GaussianMixture(2, random_state=0).fit(X).to_dict(json_compatible=True)
-    del data["params"]["stopping_rule"]
+    for name in ("stopping_rule", "learning_offset", "learning_decay"):
+        del data["params"][name]
+    del data["params"]["init_sample_size"]
     restored = GaussianMixture.from_dict(data)
-    assert restored.stopping_rule == "sklearn"
+    assert restored.get_params() == GaussianMixture(2, random_state=0).get_params()

@@ -149,7 +149,8 @@ def model_to_dict(estimator, json_compatible=False):
             np.asarray(estimator.lower_bounds_, dtype=estimator.means_.dtype),
             json_compatible,
         ),
-        labels_=_encode_array(estimator.labels_, json_compatible),
+        # a dask fit's labels are lazy: computed here
+        labels_=_encode_array(np.asarray(estimator.labels_), json_compatible),
         n_features_in_=int(estimator.n_features_in_),
     )
     if hasattr(estimator, "feature_names_in_"):
@@ -232,7 +233,12 @@ def _check_finite(array, key):
 
 # Parameters added after files of this format were first written, with the value
 # those files meant.
-_ADDED_PARAMS = {"stopping_rule": "sklearn"}
+_ADDED_PARAMS = {
+    "stopping_rule": "sklearn",
+    "learning_offset": 10.0,
+    "learning_decay": 0.7,
+    "init_sample_size": 100_000,
+}
 
 
 def _decode_params(params, estimator_class):
