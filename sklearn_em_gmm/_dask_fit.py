@@ -9,10 +9,8 @@ in-memory start). dask is imported only here, for dask input.
 
 import copy
 import math
-import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 
 from ._recovery import DegenerateRepair
@@ -168,20 +166,7 @@ def fit_dask(estimator, X, sample_weight):
             )
             if best is None or result.lower_bound > best.lower_bound:
                 best = result
-    if not best.converged and estimator.max_iter > 0:
-        warnings.warn(
-            "Best performing initialization did not converge. "
-            "Try different init parameters, or increase max_iter, "
-            "tol, or check for degenerate data.",
-            ConvergenceWarning,
-            stacklevel=3,
-        )
-    estimator._set_fitted_parameters(best.params, model)
-    scalar = X.dtype.type
-    estimator.converged_ = best.converged
-    estimator.n_iter_ = best.n_iter
-    estimator.lower_bound_ = scalar(best.lower_bound) if best.n_iter else -math.inf
-    estimator.lower_bounds_ = [scalar(bound) for bound in best.lower_bounds]
+    estimator._set_fit_result(best, model, X.dtype, None)
     estimator.labels_ = map_rows(estimator, X, "predict")
 
 

@@ -442,6 +442,11 @@ default='kmeans'
                 X, sample_weight, mean_weight, model, given, warm, starts, prior
             )
             labels = self._labels(all_rows, best.params, model)
+        self._set_fit_result(best, model, X.dtype, labels)
+
+    def _set_fit_result(self, best, model, dtype, labels):
+        """The fitted attributes of the best run (an :class:`EMResult`), warning as
+        sklearn when it did not converge."""
         if not best.converged and self.max_iter > 0:
             warnings.warn(
                 "Best performing initialization did not converge. "
@@ -451,7 +456,7 @@ default='kmeans'
                 stacklevel=1,
             )
         self._set_fitted_parameters(best.params, model)
-        scalar = X.dtype.type
+        scalar = dtype.type
         self.converged_ = best.converged
         self.n_iter_ = best.n_iter
         # with no EM step, sklearn leaves its bound at the float -inf it started from
