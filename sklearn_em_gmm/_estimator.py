@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._dask_fit import fit_dask, is_dask_array, map_rows, mean_log_likelihood
 from ._recovery import DegenerateRepair
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions, fit_context
-from ._stepwise import stepwise_step
+from ._stepwise import fitted_state, stepwise_step
 from ._threads import call_threads
 from ._validation import (
     check_means,
@@ -324,6 +324,13 @@ default='kmeans'
     def _model(self):
         return get_covariance_model(self.covariance_type)
 
+    def __getstate__(self):
+        state = dict(super().__getstate__())  # not the live __dict__
+        # a dask fit's labels are a graph holding the training data: computed
+        if is_dask_array(state.get("labels_")):
+            state["labels_"] = np.asarray(state["labels_"])
+        return state
+
     def fit(self, X, y=None, sample_weight=None):
         """Estimate the model parameters with the EM algorithm.
 
@@ -397,12 +404,7 @@ default='kmeans'
     def _fit(self, X, sample_weight, starts=None):
         """Fit on ``X``; ``starts``, if given, are the ``n_init`` starts drawn from
         the validated ``X`` (see :func:`sklearn_em_gmm.selection.fit_grid`)."""
-        # bool is an Integral, so the declared constraints let True through
-        if isinstance(self.n_components, (bool, np.bool_)):
-            raise InvalidParameterError(
-                "The 'n_components' parameter of GaussianMixture must be an int in "
-                f"the range [1, inf). Got {self.n_components!r} instead."
-            )
+        self._check_n_components()
         if is_dask_array(X):
             fit_dask(self, X, sample_weight)
             return
@@ -443,6 +445,14 @@ default='kmeans'
             )
             labels = self._labels(all_rows, best.params, model)
         self._set_fit_result(best, model, X.dtype, labels)
+
+    def _check_n_components(self):
+        # bool is an Integral, so the declared constraints let True through
+        if isinstance(self.n_components, (bool, np.bool_)):
+            raise InvalidParameterError(
+                "The 'n_components' parameter of GaussianMixture must be an int in "
+                f"the range [1, inf). Got {self.n_components!r} instead."
+            )
 
     def _set_fit_result(self, best, model, dtype, labels):
         """The fitted attributes of the best run (an :class:`EMResult`), warning as
@@ -498,16 +508,25 @@ default='kmeans'
         return self
 
     def _step(self, X, sample_weight):
+        self._check_n_components()
         fitted = hasattr(self, "means_")
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=not fitted)
+        model = self._model
         if fitted:
+            if self.covariances_.shape != model.parameter_shape(
+                self.n_components, X.shape[1]
+            ):
+                raise ValueError(
+                    "partial_fit continues the fitted mixture, whose n_components "
+                    "or covariance_type differ from the parameters; call fit to "
+                    "start anew."
+                )
             X = X.astype(self.means_.dtype, copy=False)
         all_rows = X
         mean_weight = 1.0
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
             X, sample_weight, mean_weight = _drop_and_rescale(X, sample_weight)
-        model = self._model
         state = getattr(self, "_stepwise", None)
         with call_threads(*X.shape, self.n_components):
             repair = None
@@ -522,6 +541,8 @@ default='kmeans'
                 prior = resolve_prior(
                     self.prior, X, sample_weight, mean_weight, model, self.n_components
                 )
+                if fitted:  # after fit, the fitted mixture is the first step
+                    state = fitted_state(self, prior)
             if fitted:
                 params = self._fitted_parameters()
             else:
@@ -541,12 +562,15 @@ default='kmeans'
             labels = self._labels(all_rows, params, model)
         self._set_fitted_parameters(params, model)
         bound = X.dtype.type(mean_log_likelihood)
-        self.lower_bounds_ = [*getattr(self, "lower_bounds_", []), bound][
-            -state.n_steps :
-        ]
+        if hasattr(self, "n_batch_iter_"):
+            self.lower_bounds_.append(bound)
+            self.n_batch_iter_ += 1
+        else:
+            self.lower_bounds_ = [bound]
+            self.n_batch_iter_ = 1
         self.lower_bound_ = bound
         self._stepwise = state
-        self.n_batch_iter_ = self.n_iter_ = state.n_steps
+        self.n_iter_ = self.n_batch_iter_
         # online EM has no convergence test
         self.converged_ = False
         self.labels_ = labels

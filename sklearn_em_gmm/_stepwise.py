@@ -9,6 +9,9 @@ batch's weight. The first batch sets ``s``. With one batch of all the data and
 
 from dataclasses import dataclass
 
+import numpy as np
+
+from .covariance import FULL, Structure
 from .engine import ArraySource, expectation, maximization, total_weight
 from .stats import SufficientStatistics
 
@@ -30,6 +33,25 @@ class StepwiseState:
     statistics: SufficientStatistics
     n_steps: int
     prior: object
+
+
+def fitted_state(estimator, prior):
+    """The state of a fitted mixture as if it were one step: its own statistics per
+    unit of weight, so that the next batch moves it by ``rho`` rather than
+    replacing it."""
+    scaled = estimator.volumes_[:, np.newaxis] * estimator.shapes_
+    orientations = estimator.orientations_
+    covariances = np.einsum("kij,kj,klj->kil", orientations, scaled, orientations)
+    weights = estimator.weights_.astype(np.float64)
+    statistics = SufficientStatistics(
+        weights,
+        estimator.means_.astype(np.float64),
+        weights[:, np.newaxis, np.newaxis] * covariances,
+        Structure(shared=False, form=FULL),
+    )
+    return StepwiseState(
+        statistics.reduce(estimator._model.statistics_layout), 1, prior
+    )
 
 
 def step_size(n_steps, learning_offset, learning_decay):

@@ -107,3 +107,27 @@ def test_float32_stays_float32(blobs):
 def test_bad_schedule_is_named(blobs, params):
     with pytest.raises(ValueError, match=f"'{next(iter(params))}' parameter"):
         GaussianMixture(2, **params).partial_fit(blobs)
+
+
+def test_after_fit_the_fitted_mixture_is_the_first_step(blobs):
+    batch = blobs[:40] + 1.0
+    model = GaussianMixture(1, learning_offset=4.0, learning_decay=0.6).fit(blobs)
+    model.partial_fit(batch)
+    rho = (1 + 4.0) ** -0.6
+    expected = (1 - rho) * blobs.mean(axis=0) + rho * batch.mean(axis=0)
+    assert_allclose(model.means_[0], expected, rtol=1e-10)
+    # a handful of rows moves a fit on 3000 by a step, not to themselves
+    fitted = GaussianMixture(3, random_state=0).fit(blobs)
+    before = fitted.score(blobs)
+    fitted.partial_fit(blobs[:5])
+    assert fitted.score(blobs) > before - 0.1
+    assert fitted.n_batch_iter_ == 1
+
+
+def test_changed_parameters_need_fit(blobs):
+    model = GaussianMixture(3, random_state=0).partial_fit(blobs)
+    model.set_params(n_components=2)
+    with pytest.raises(ValueError, match="call fit"):
+        model.partial_fit(blobs)
+    with pytest.raises(ValueError, match="'n_components' parameter"):
+        GaussianMixture(True).partial_fit(blobs)
