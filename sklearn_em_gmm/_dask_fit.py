@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 from sklearn.utils import check_random_state
+from sklearn.utils.random import sample_without_replacement
 
 from ._recovery import DegenerateRepair
 from ._threads import call_threads
@@ -51,6 +52,8 @@ def _weights(sample_weight, X):
     if sample_weight is None:
         return None
     weights = da.asarray(sample_weight).astype(np.float64)
+    if any(math.isnan(size) for size in weights.shape):
+        weights = weights.compute_chunk_sizes()
     if weights.shape != (X.shape[0],):
         raise ValueError(
             f"sample_weight.shape == {weights.shape}, expected ({X.shape[0]},)!"
@@ -177,13 +180,26 @@ def _start(estimator, X, weights, model, given, random_state, prior, repair):
         return initial_parameters(
             None, None, model, start=None, reg_covar=estimator.reg_covar, **given
         )
-    size = estimator.init_sample_size
+    size = max(estimator.init_sample_size, estimator.n_components)
     if n_samples <= size:
         rows = slice(None)
     else:
-        rows = np.sort(random_state.choice(n_samples, size=size, replace=False))
+        # O(size) memory, not a permutation of every row index
+        rows = np.sort(
+            sample_without_replacement(n_samples, size, random_state=random_state)
+        )
     sample = np.asarray(X[rows])
-    sample_weight = None if weights is None else np.asarray(weights[rows])
+    sample_weight = None
+    if weights is not None:
+        sample_weight = np.asarray(weights[rows])
+        kept = sample_weight > 0  # a zero weight removes its row
+        sample, sample_weight = sample[kept], sample_weight[kept]
+        if len(sample) < estimator.n_components:
+            raise ValueError(
+                f"The start's sample of {size} rows has {len(sample)} of positive "
+                f"weight, fewer than n_components = {estimator.n_components}; "
+                "increase init_sample_size."
+            )
     start = Start.draw(
         sample,
         sample_weight,

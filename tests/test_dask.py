@@ -143,3 +143,28 @@ def test_a_dask_fit_saves_as_an_in_memory_one(data):
     restored = GaussianMixture.from_dict(lazy.to_dict(json_compatible=True))
     assert_array_equal(restored.labels_, lazy.labels_.compute())
     assert_array_equal(restored.predict(X), lazy.predict(X))
+
+
+@pytest.mark.parametrize("init_params", ["kmeans", "random", "hc"])
+def test_zero_weights_remove_rows_as_in_memory(data, init_params):
+    X, _ = data
+    X = X.copy()
+    weights = np.random.RandomState(1).uniform(0.5, 2, len(X))
+    weights[::4] = 0
+    X[::4][:5] = 1e160  # rows of zero weight count for nothing, even huge ones
+    params = dict(n_components=3, init_params=init_params, random_state=0)
+    with dask.config.set(scheduler="threads"):
+        in_memory, lazy = _fits(params, X, weights)
+    assert lazy.n_iter_ == in_memory.n_iter_
+    assert_allclose(lazy.means_, in_memory.means_, rtol=1e-10)
+
+
+def test_pickle_holds_labels_not_the_data(data):
+    import pickle
+
+    X, _ = data
+    with dask.config.set(scheduler="threads"):
+        lazy = GaussianMixture(2, random_state=0).fit(_chunked(X))
+        restored = pickle.loads(pickle.dumps(lazy))
+        assert isinstance(restored.labels_, np.ndarray)
+        assert_array_equal(restored.labels_, lazy.labels_.compute())
