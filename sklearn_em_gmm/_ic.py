@@ -3,6 +3,7 @@ ICL or AIC over a grid, as R mclust's ``Mclust()``."""
 
 import math
 import warnings
+from collections.abc import Iterable
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._estimator import GaussianMixture, _drop_and_rescale
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions, fit_context
 from ._validation import check_sample_weight
-from .covariance import canonical_models, covariance_type_names
+from .covariance import canonical_models, covariance_type_names, get_covariance_model
 from .covariance._base import MCLUST_CODES
 from .init import INIT_METHODS, Start
 
@@ -91,7 +92,8 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         When EM stops (see :class:`GaussianMixture`).
 
     n_jobs : int or None, default=None
-        Cells fitted in parallel (joblib); None is one.
+        Cells fitted in parallel (joblib); None is one. Input is fitted in
+        memory: a dask array is computed first.
 
     verbose : int, default=0
         1 prints each cell's result as it is fitted.
@@ -147,7 +149,8 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
     """
 
     _parameter_constraints: dict = {
-        "n_components": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        # an iterable too: checked in _components
+        "n_components": [Interval(Integral, 1, None, closed="left"), Iterable],
         "covariance_type": ["array-like", str],
         "criterion": [StrOptions(set(CRITERIA))],
         "init_params": [StrOptions(INIT_METHODS.keys())],
@@ -206,10 +209,12 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
             )
         if isinstance(self.n_components, Integral):
             return list(range(1, int(self.n_components) + 1))
-        components = np.asarray(self.n_components).ravel()
+        values = list(self.n_components)  # any iterable: a list, a set, a range
+        components = np.asarray(values).ravel()
         if (
             components.size == 0
             or components.dtype.kind not in "iu"
+            or any(isinstance(value, (bool, np.bool_)) for value in values)
             or np.any(components < 1)
         ):
             raise InvalidParameterError(
@@ -227,7 +232,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
                 codes = [model.mclust_code for model in canonical_models()]
                 return sorted(codes, key=_mclust_order)
             given = [given]
-        names = list(given)
+        names = [str(name) if isinstance(name, str) else name for name in given]
         known = covariance_type_names()
         unknown = [name for name in names if name not in known]
         if not names or unknown:
@@ -236,7 +241,11 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
                 f"or names among {sorted(known)}. Got {self.covariance_type!r} "
                 "instead."
             )
-        return list(dict.fromkeys(names))
+        # one cell per model, under the first name it was given
+        by_model = {}
+        for name in names:
+            by_model.setdefault(get_covariance_model(name), name)
+        return list(by_model.values())
 
     def _cell_params(self):
         return dict(
@@ -283,9 +292,13 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
             # the starts are drawn from the rows and weights each fit keeps
             X_fit, start_weight, _ = _drop_and_rescale(X, sample_weight)
             sample_weight = sample_weight[sample_weight > 0]
-        random_state = check_random_state(self.random_state)
+        # every n_components starts from the same generator state: the hc start
+        # then draws one subset, hence one tree, for all of them, as mclust
+        state = check_random_state(self.random_state).get_state()
         tasks = []
         for n_components in components:
+            random_state = np.random.RandomState()
+            random_state.set_state(state)
             starts = self._starts(X_fit, start_weight, n_components, random_state)
             tasks.extend(
                 (n_components, covariance_type, starts)
@@ -320,6 +333,9 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         self.n_iter_ = self.best_estimator_.n_iter_
         self.converged_ = self.best_estimator_.converged_
         self.labels_ = self.best_estimator_.predict(X)
+        if hasattr(self, "feature_names_in_"):
+            # its methods then check the names of the frames they are given
+            self.best_estimator_.feature_names_in_ = self.feature_names_in_
         return self
 
     def _starts(self, X, weights, n_components, random_state):

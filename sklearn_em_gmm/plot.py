@@ -36,26 +36,32 @@ def _fitted_mixture(estimator):
 
 
 def _pair(X, features, n_features):
-    X = np.asarray(X, dtype=float)
-    if X.ndim != 2 or X.shape[1] != n_features:
+    """The values of ``X`` (the estimator is given ``X`` itself: a frame keeps its
+    names) and the two distinct column indices to draw."""
+    values = np.asarray(X, dtype=float)
+    if values.ndim != 2 or values.shape[1] != n_features:
         raise ValueError(
-            f"X must have shape (n_samples, {n_features}); got {X.shape} instead."
+            f"X must have shape (n_samples, {n_features}); got {values.shape} instead."
         )
     features = list(features)
-    if len(features) != 2 or any(
-        not (0 <= feature < n_features) for feature in features
+    if (
+        n_features < 2
+        or len(features) != 2
+        or not all(isinstance(f, (int, np.integer)) for f in features)
+        or not all(0 <= f < n_features for f in features)
+        or features[0] == features[1]
     ):
         raise ValueError(
-            f"features must be two column indices in [0, {n_features}); got "
-            f"{features!r} instead."
+            f"features must be two distinct column indices in [0, {n_features}); "
+            f"got {features!r} instead (a plot needs two features)."
         )
-    return X, features
+    return values, features
 
 
 def plot_criterion(search, criterion=None, *, ax=None):
     """The criterion against ``n_components``, one line per covariance model, in
-    mclust's sign (higher is better), as mclust's ``plot(BIC)``; the chosen cell
-    circled.
+    mclust's sign (higher is better), as mclust's ``plot(BIC)``; the cell best by
+    the plotted criterion circled (the search's choice for its own criterion).
 
     Parameters
     ----------
@@ -131,10 +137,12 @@ def plot_classification(estimator, X, *, features=(0, 1), level=0.95, ax=None):
     from matplotlib.patches import Ellipse
 
     mixture = _fitted_mixture(estimator)
-    X, pair = _pair(X, features, mixture.n_features_in_)
+    values, pair = _pair(X, features, mixture.n_features_in_)
     ax = _new_axes(ax)
     labels = mixture.predict(X)
-    ax.scatter(X[:, pair[0]], X[:, pair[1]], c=_component_colours(labels), s=10)
+    ax.scatter(
+        values[:, pair[0]], values[:, pair[1]], c=_component_colours(labels), s=10
+    )
     radius = np.sqrt(chi2.ppf(level, df=2))
     covariances = _full_covariances(mixture)[:, pair][:, :, pair]
     colours = _component_colours(np.arange(mixture.n_components))
@@ -168,15 +176,15 @@ def plot_uncertainty(estimator, X, *, features=(0, 1), ax=None):
     ax : matplotlib Axes
     """
     mixture = _fitted_mixture(estimator)
-    X, pair = _pair(X, features, mixture.n_features_in_)
+    values, pair = _pair(X, features, mixture.n_features_in_)
     ax = _new_axes(ax)
     resp = mixture.predict_proba(X)
     uncertainty = 1 - resp.max(axis=1)
     largest = 1 - 1 / mixture.n_components
-    sizes = 4 + 80 * uncertainty / largest if largest > 0 else np.full(len(X), 4.0)
+    sizes = 4 + 80 * uncertainty / largest if largest > 0 else np.full(len(values), 4.0)
     ax.scatter(
-        X[:, pair[0]],
-        X[:, pair[1]],
+        values[:, pair[0]],
+        values[:, pair[1]],
         s=sizes,
         c=_component_colours(resp.argmax(axis=1)),
         alpha=0.7,

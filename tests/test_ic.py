@@ -1,5 +1,7 @@
 """GaussianMixtureIC: the grid, its table, its choice, and mclust's answers."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -262,3 +264,35 @@ def test_icl_table_is_mclusts_live():
             assert ours == pytest.approx(expected, rel=1e-5), (model, n_components)
             compared += 1
     assert compared >= 100
+
+
+def test_hc_above_the_subset_size_builds_one_tree(monkeypatch):
+    from sklearn_em_gmm.init import _hc
+
+    monkeypatch.setattr(_hc, "SUBSET_SIZE", 60)
+    calls = []
+    original = _hc.hc_merges
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(_hc, "hc_merges", counted)
+    X, _ = make_blobs(200, 2, centers=3, random_state=5)
+    GaussianMixtureIC(4, covariance_type=["VVV"], random_state=0).fit(X)
+    assert len(calls) == 1
+
+
+def test_aliases_of_one_model_are_one_cell_and_names_are_kept():
+    X = pd.DataFrame(
+        make_blobs(120, 2, centers=2, random_state=6)[0], columns=["a", "b"]
+    )
+    search = GaussianMixtureIC({1, 2}, covariance_type=["full", "VVV", "EII"])
+    search.fit(X)
+    assert list(search.results_["covariance_type"]) == ["full", "EII"] * 2
+    assert list(search.best_estimator_.feature_names_in_) == ["a", "b"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        search.predict(X)
+    with pytest.raises(ValueError, match="feature names"):
+        search.predict(X[["b", "a"]])
