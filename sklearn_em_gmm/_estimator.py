@@ -485,8 +485,9 @@ default='kmeans'
         ``s <- (1 - rho) s + rho s_batch`` with ``rho = (t + learning_offset) **
         (-learning_decay)`` after ``t`` steps (Cappé & Moulines 2009), and an M-step
         follows. The first call starts from its batch as :meth:`fit` starts (one
-        start, ``init_params``), or from the fitted parameters after :meth:`fit`;
-        later calls need the same features.
+        start, ``init_params``); after :meth:`fit`, the fitted mixture counts as
+        the first step. Later calls need the same features, ``n_components`` and
+        ``covariance_type``; each weighs ``rho`` whatever its size.
 
         Parameters
         ----------
