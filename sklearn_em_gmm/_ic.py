@@ -257,6 +257,9 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
             prior=self.prior,
             on_degenerate=self.on_degenerate,
             stopping_rule=self.stopping_rule,
+            # a cell whose start could not be shared draws its own, and sample()
+            # draws from it: reproducible for an int seed
+            random_state=self.random_state,
         )
 
     @fit_context(prefer_skip_nested_validation=True)

@@ -296,3 +296,10 @@ def test_aliases_of_one_model_are_one_cell_and_names_are_kept():
         search.predict(X)
     with pytest.raises(ValueError, match="feature names"):
         search.predict(X[["b", "a"]])
+
+
+def test_samples_of_the_best_model_are_reproducible():
+    X, _ = make_blobs(100, 2, centers=2, random_state=7)
+    first = GaussianMixtureIC(2, covariance_type=["VVV"], random_state=0).fit(X)
+    again = GaussianMixtureIC(2, covariance_type=["VVV"], random_state=0).fit(X)
+    assert_array_equal(first.sample(5)[0], again.sample(5)[0])
