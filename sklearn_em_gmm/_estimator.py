@@ -23,6 +23,7 @@ from ._validation import (
 )
 from ._verbose import ProgressPrinter
 from .covariance import covariance_type_names, get_covariance_model
+from .covariance._solvers import from_axes
 from .engine import (
     ArraySource,
     MixtureParameters,
@@ -867,6 +868,13 @@ default='kmeans'
         n_components, n_features = self.means_.shape
         parts = self._model.decomposition(self.covariances_, n_components, n_features)
         return tuple(part.astype(self.means_.dtype, copy=False) for part in parts)
+
+    def _full_covariances(self):
+        """Every component's covariance matrix (k, d, d), whatever the model's
+        layout of ``covariances_``: ``lambda_k D_k A_k D_k.T`` from one
+        decomposition."""
+        volumes, shapes, orientations = self._decomposition()
+        return from_axes(orientations, volumes[:, np.newaxis] * shapes)
 
     @property
     def volumes_(self):

@@ -39,10 +39,8 @@ def fitted_state(estimator, prior):
     """The state of a fitted mixture as if it were one step: its own statistics per
     unit of weight, so that the next batch moves it by ``rho`` rather than
     replacing it."""
-    scaled = estimator.volumes_[:, np.newaxis] * estimator.shapes_
-    orientations = estimator.orientations_
-    covariances = np.einsum("kij,kj,klj->kil", orientations, scaled, orientations)
     weights = estimator.weights_.astype(np.float64)
+    covariances = estimator._full_covariances().astype(np.float64)
     statistics = SufficientStatistics(
         weights,
         estimator.means_.astype(np.float64),

@@ -108,13 +108,6 @@ def plot_criterion(search, criterion=None, *, ax=None):
     return ax
 
 
-def _full_covariances(mixture):
-    """Every component's covariance matrix, (k, d, d), from its decomposition."""
-    scaled = mixture.volumes_[:, np.newaxis] * mixture.shapes_
-    orientations = mixture.orientations_
-    return np.einsum("kij,kj,klj->kil", orientations, scaled, orientations)
-
-
 def plot_classification(estimator, X, *, features=(0, 1), level=0.95, ax=None):
     """The rows coloured by their most probable component, with each component's
     ellipse: the contour of its marginal density on the two ``features`` that
@@ -144,7 +137,7 @@ def plot_classification(estimator, X, *, features=(0, 1), level=0.95, ax=None):
         values[:, pair[0]], values[:, pair[1]], c=_component_colours(labels), s=10
     )
     radius = np.sqrt(chi2.ppf(level, df=2))
-    covariances = _full_covariances(mixture)[:, pair][:, :, pair]
+    covariances = mixture._full_covariances()[:, pair][:, :, pair]
     colours = _component_colours(np.arange(mixture.n_components))
     for mean, covariance, colour in zip(
         mixture.means_[:, pair], covariances, colours, strict=True
