@@ -71,3 +71,11 @@ def data_sum(X, sample_weight):
 def total_weight(X, sample_weight):
     """The rows' weight sum: their number without weights."""
     return X.shape[0] if sample_weight is None else sample_weight.sum()
+
+
+def positive_weight_rows(X, sample_weight):
+    """The rows of positive weight: a zero weight removes its row, as in memory."""
+    if sample_weight is None or np.all(sample_weight > 0):
+        return X, sample_weight
+    kept = sample_weight > 0
+    return X[kept], sample_weight[kept]

@@ -11,7 +11,7 @@ import dask
 import numpy as np
 
 from .._workspace import Workspace
-from ._blocks import data_sum, total_weight
+from ._blocks import data_sum, positive_weight_rows, total_weight
 from ._estep import expectation_pass, prepare_data
 
 
@@ -26,23 +26,15 @@ def tree_sum(parts):
     return parts[0]
 
 
-def _kept_rows(X, sample_weight):
-    """The rows of positive weight: a zero weight removes its row, as in memory."""
-    if sample_weight is None or np.all(sample_weight > 0):
-        return X, sample_weight
-    kept = sample_weight > 0
-    return X[kept], sample_weight[kept]
-
-
 def _chunk_sums(X, sample_weight):
-    X, sample_weight = _kept_rows(X, sample_weight)
+    X, sample_weight = positive_weight_rows(X, sample_weight)
     return data_sum(X, sample_weight), total_weight(X, sample_weight)
 
 
 def _chunk_pass(
     X, sample_weight, components, layout, model, reference, n_components, log_offset
 ):
-    X, sample_weight = _kept_rows(X, sample_weight)
+    X, sample_weight = positive_weight_rows(X, sample_weight)
     prepared = prepare_data(
         X, sample_weight, model, reference, n_components, keep_centred=False
     )

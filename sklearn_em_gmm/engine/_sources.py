@@ -4,13 +4,15 @@ A source holds rows (and their weights) and gives, per pass, the sums of an E-st
 (:class:`PassSums`): the log-likelihood sum, the weight sum and the sufficient
 statistics. :class:`ArraySource` holds one array in memory; :class:`ChunkedSource`
 reads row chunks one after the other (a list of arrays, or an ``np.memmap`` read
-block by block) and adds their sums, so that only one chunk's blocks are in memory.
+chunk by chunk, each chunk's pages released after use) and adds their sums, so that
+only one chunk's blocks are in memory.
 """
 
 import numpy as np
 
-from ._blocks import data_mean, data_sum, total_weight
+from ._blocks import data_mean, data_sum, positive_weight_rows, total_weight
 from ._estep import expectation_pass, prepare_data
+from ._mapped import mapped_chunks
 
 
 class ArraySource:
@@ -65,12 +67,19 @@ class ChunkedSource:
         ``np.memmap``) from which ``chunk_rows`` rows at a time are read.
     sample_weights : list of ndarray of shape (n_rows_i,), or ndarray of shape \
             (n_samples,), or None
-        Non-negative weights, chunked as ``chunks``.
+        Non-negative weights, chunked as ``chunks``. A zero weight removes its row.
     chunk_rows : int, default=None
         Rows per chunk when ``chunks`` is one array; required then.
+    dtype : dtype, default=None
+        The rows' dtype (float32 or float64) when ``chunks`` is one array; its own
+        by default.
+    weight_unit : float, default=1.0
+        Divides the weights when ``chunks`` is one array.
     """
 
-    def __init__(self, chunks, sample_weights=None, chunk_rows=None):
+    def __init__(
+        self, chunks, sample_weights=None, chunk_rows=None, dtype=None, weight_unit=1.0
+    ):
         if isinstance(chunks, (list, tuple)):
             self._arrays = [chunk for chunk in chunks if len(chunk)]
             self._weights = None
@@ -90,28 +99,37 @@ class ChunkedSource:
             self._arrays = chunks
             self._weights = sample_weights
             self._chunk_rows = int(chunk_rows)
-        first = next(iter(self._chunks()))[0]
-        self.dtype = first.dtype
-        self.n_features = first.shape[1]
-        self.n_samples = (
-            sum(len(chunk) for chunk in self._arrays)
-            if self._chunk_rows is None
-            else len(self._arrays)
-        )
+            self.dtype = np.dtype(chunks.dtype if dtype is None else dtype)
+            self._weight_unit = weight_unit
+            self.n_samples, self.n_features = chunks.shape
+        if self._chunk_rows is None:
+            self.dtype = self._arrays[0].dtype
+            self.n_features = self._arrays[0].shape[1]
+            self.n_samples = sum(len(chunk) for chunk in self._arrays)
         self._prepared = None
 
     def _chunks(self):
-        """Yield ``(X_chunk, weights_chunk or None)``."""
+        """Yield ``(X_chunk, weights_chunk or None)``, rows of positive weight only,
+        skipping chunks left empty."""
         if self._chunk_rows is None:
             weights = self._weights
             if weights is None:
                 weights = [None] * len(self._arrays)
-            yield from zip(self._arrays, weights, strict=True)
-            return
-        for start in range(0, len(self._arrays), self._chunk_rows):
-            rows = slice(start, start + self._chunk_rows)
-            weights = None if self._weights is None else self._weights[rows]
-            yield np.asarray(self._arrays[rows]), weights
+            chunks = (
+                positive_weight_rows(X, sample_weight)
+                for X, sample_weight in zip(self._arrays, weights, strict=True)
+            )
+        else:
+            chunks = mapped_chunks(
+                self._arrays,
+                self._weights,
+                self._chunk_rows,
+                self.dtype,
+                self._weight_unit,
+            )
+        for X, sample_weight in chunks:
+            if len(X):
+                yield X, sample_weight
 
     def mean(self):
         """The rows' weighted mean in float64, shape (n_features,)."""
