@@ -1,25 +1,15 @@
-"""GaussianMixture on dask arrays: the fit, its start, and lazy predictions.
+"""GaussianMixture on dask arrays: the rows a fit reads, and lazy predictions.
 
-The EM is the in-memory one over a :class:`~sklearn_em_gmm.engine._dask.DaskSource`:
-each pass computes every chunk's statistics where the chunk lives and adds them up,
-one ``compute`` per E-step. The start is drawn from a uniform sample of
-``init_sample_size`` rows (every row when there are fewer, and then it is the
-in-memory start). dask is imported only here, for dask input.
+The fit (:func:`~sklearn_em_gmm._out_of_core.fit_out_of_core`) runs the in-memory EM
+over a :class:`~sklearn_em_gmm.engine._dask.DaskSource`: each pass computes every
+chunk's statistics where the chunk lives and adds them up, one ``compute`` per
+E-step. dask is imported only here, for dask input.
 """
 
 import copy
 import math
 
 import numpy as np
-from sklearn.utils import check_random_state
-from sklearn.utils.random import sample_without_replacement
-
-from ._recovery import DegenerateRepair
-from ._threads import call_threads
-from ._verbose import ProgressPrinter
-from .engine import run_em
-from .init import Start, initial_parameters
-from .prior import resolve_prior
 
 
 def is_dask_array(X):
@@ -61,162 +51,74 @@ def _weights(sample_weight, X):
     return weights.rechunk((X.chunks[0],))
 
 
-def _checked(X, weights):
-    """One pass: reject non-finite data and bad weights; the weights' sum and count."""
-    import dask
-    import dask.array as da
+class DaskRows:
+    """The rows of a dask array (and a dask or numpy ``sample_weight``) as
+    :func:`~sklearn_em_gmm._out_of_core.fit_out_of_core` reads them."""
 
-    checks = [da.isfinite(X).all()]
-    if weights is not None:
-        checks += [
-            da.isfinite(weights).all(),
-            (weights >= 0).all(),
-            weights.sum(),
-            (weights > 0).sum(),
-        ]
-    results = dask.compute(*checks)
-    if not results[0]:
-        raise ValueError("Input X contains NaN or infinity.")
-    if weights is None:
-        return X.shape[0], X.shape[0]
-    finite, non_negative, total, positive = results[1:]
-    if not (finite and non_negative) or positive == 0:
-        raise ValueError("sample_weight must be finite and non-negative, not all zero.")
-    return float(total), int(positive)
+    def __init__(self, estimator, X, sample_weight):
+        self.X = _rows(X)
+        self._weights = _weights(sample_weight, self.X)
+        self.n_samples, self.n_features = self.X.shape
+        self.dtype = self.X.dtype
+        self._mean_weight = 1.0
+        estimator.n_features_in_ = self.n_features
+        estimator.__dict__.pop("feature_names_in_", None)
 
+    def check(self):
+        """One pass: reject non-finite data and bad weights; the weights' sum and
+        the number of rows of positive weight."""
+        import dask
+        import dask.array as da
 
-def _moments(X, weights, reference):
-    """Weighted mean (given) and unbiased covariance of the rows, one pass."""
-    import dask
-
-    centred = X.astype(np.float64) - reference
-    weighted = centred if weights is None else centred * weights[:, None]
-    total = X.shape[0] if weights is None else weights.sum()
-    scatter, total = dask.compute(weighted.T @ centred, total)
-    return reference, np.atleast_2d(scatter / (total - 1))
-
-
-def fit_dask(estimator, X, sample_weight):
-    """Fit ``estimator`` (a GaussianMixture) on the dask array ``X``."""
-    from .engine._dask import DaskSource
-
-    X = _rows(X)
-    weights = _weights(sample_weight, X)
-    n_samples, n_features = X.shape
-    total, positive = _checked(X, weights)
-    if positive < estimator.n_components:
-        raise ValueError(
-            "Expected n_samples >= n_components "
-            f"but got n_components = {estimator.n_components}, "
-            f"n_samples = {positive}"
-        )
-    mean_weight = total / positive
-    if weights is not None:
-        weights = weights / mean_weight  # as in memory: mean one over kept rows
-    estimator.n_features_in_ = n_features
-    estimator.__dict__.pop("feature_names_in_", None)
-    model = estimator._model
-    given = {
-        name: value.astype(X.dtype, order="C")
-        for name, value in estimator._check_initial_parameters(
-            model, n_features
-        ).items()
-    }
-    source = DaskSource(X, weights)
-    reference = source.mean()
-    source.prepare(model, reference, estimator.n_components)
-    repair = None
-    if estimator.on_degenerate == "recover":
-        variance = (
-            np.diag(_moments(X, weights, reference)[1]) * (positive - 1) / positive
-        )
-        repair = DegenerateRepair(model, reference, variance, X.dtype)
-    prior = None
-    if estimator.prior is not None:
-        prior = resolve_prior(
-            estimator.prior,
-            np.empty((0, n_features)),
-            None,
-            mean_weight,
-            model,
-            estimator.n_components,
-            moments=_moments(
-                X, None if weights is None else weights * mean_weight, reference
-            ),
-        )
-    random_state = check_random_state(estimator.random_state)
-    progress = ProgressPrinter(estimator.verbose, estimator.verbose_interval)
-    best = None
-    with call_threads(n_samples, n_features, estimator.n_components):
-        for init in range(estimator.n_init):
-            progress.init_begin(init)
-            params = _start(
-                estimator, X, weights, model, given, random_state, prior, repair
-            )
-            result = run_em(
-                source,
-                params,
-                model,
-                reg_covar=estimator.reg_covar,
-                tol=estimator.tol,
-                max_iter=estimator.max_iter,
-                lower_bound=-math.inf,
-                progress=progress,
-                prior=prior,
-                repair=repair,
-                stopping_rule=estimator.stopping_rule,
-                total_weight=total,
-            )
-            if best is None or result.lower_bound > best.lower_bound:
-                best = result
-    estimator._set_fit_result(best, model, X.dtype, None)
-    estimator.labels_ = map_rows(estimator, X, "predict")
-
-
-def _start(estimator, X, weights, model, given, random_state, prior, repair):
-    """Starting parameters from ``init_sample_size`` rows drawn uniformly."""
-    n_samples = X.shape[0]
-    if len(given) == 3:
-        return initial_parameters(
-            None, None, model, start=None, reg_covar=estimator.reg_covar, **given
-        )
-    size = max(estimator.init_sample_size, estimator.n_components)
-    if n_samples <= size:
-        rows = slice(None)
-    else:
-        # O(size) memory, not a permutation of every row index
-        rows = np.sort(
-            sample_without_replacement(n_samples, size, random_state=random_state)
-        )
-    sample = np.asarray(X[rows])
-    sample_weight = None
-    if weights is not None:
-        sample_weight = np.asarray(weights[rows])
-        kept = sample_weight > 0  # a zero weight removes its row
-        sample, sample_weight = sample[kept], sample_weight[kept]
-        if len(sample) < estimator.n_components:
+        weights = self._weights
+        checks = [da.isfinite(self.X).all()]
+        if weights is not None:
+            checks += [
+                da.isfinite(weights).all(),
+                (weights >= 0).all(),
+                weights.sum(),
+                (weights > 0).sum(),
+            ]
+        results = dask.compute(*checks)
+        if not results[0]:
+            raise ValueError("Input X contains NaN or infinity.")
+        if weights is None:
+            return self.n_samples, self.n_samples
+        finite, non_negative, total, positive = results[1:]
+        if not (finite and non_negative) or positive == 0:
             raise ValueError(
-                f"The start's sample of {size} rows has {len(sample)} of positive "
-                f"weight, fewer than n_components = {estimator.n_components}; "
-                "increase init_sample_size."
+                "sample_weight must be finite and non-negative, not all zero."
             )
-    start = Start.draw(
-        sample,
-        sample_weight,
-        estimator.n_components,
-        estimator.init_params,
-        random_state,
-    )
-    return initial_parameters(
-        sample,
-        sample_weight,
-        model,
-        start=start,
-        reg_covar=estimator.reg_covar,
-        prior=prior,
-        repair=repair,
-        **given,
-    )
+        self._mean_weight = float(total) / int(positive)
+        return float(total), int(positive)
+
+    def _relative_weights(self):
+        if self._weights is None:
+            return None
+        return self._weights / self._mean_weight  # as in memory: mean one
+
+    def source(self):
+        from .engine._dask import DaskSource
+
+        return DaskSource(self.X, self._relative_weights())
+
+    def read(self, rows):
+        weights = self._relative_weights()
+        return (
+            np.asarray(self.X[rows]),
+            None if weights is None else np.asarray(weights[rows]),
+        )
+
+    def scatter(self, reference):
+        centred = self.X.astype(np.float64) - reference
+        if self._weights is None:
+            weighted = centred
+        else:
+            weighted = centred * self._weights[:, None]
+        return np.asarray((weighted.T @ centred).compute())
+
+    def labels(self, estimator):
+        return map_rows(estimator, self.X, "predict")
 
 
 def _apply(block, estimator, method):

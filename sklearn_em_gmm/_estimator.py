@@ -10,7 +10,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._dask_fit import fit_dask, is_dask_array, map_rows, mean_log_likelihood
+from ._dask_fit import DaskRows, is_dask_array, map_rows, mean_log_likelihood
+from ._mapped_fit import MappedRows, is_large_memmap
+from ._out_of_core import fit_out_of_core
 from ._recovery import DegenerateRepair
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions, fit_context
 from ._stepwise import fitted_state, stepwise_step
@@ -183,7 +185,9 @@ default='kmeans'
     init_sample_size : int, default=100_000
         On a dask array, the start is drawn from this many rows chosen uniformly
         with ``random_state`` (every row when there are fewer: the start is then
-        the in-memory one). In-memory input always uses every row.
+        the in-memory one). An ``np.memmap`` of more rows is fitted out of core:
+        the same sampled start, passes that read the map chunk by chunk, and no
+        ``labels_``. Other input, and smaller maps, always use every row.
 
     Attributes
     ----------
@@ -221,7 +225,8 @@ default='kmeans'
         Steps of :meth:`partial_fit` since the last :meth:`fit`.
 
     labels_ : ndarray of shape (n_samples,)
-        Most probable component of each training sample.
+        Most probable component of each training sample (a lazy dask array after
+        a fit on one; not set after a fit out of core of a large ``np.memmap``).
 
     volumes_, shapes_, orientations_ : ndarray
         Each covariance's decomposition ``Sigma_k = lambda_k D_k A_k D_k.T``
@@ -332,6 +337,7 @@ default='kmeans'
             state["labels_"] = np.asarray(state["labels_"])
         return state
 
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None, sample_weight=None):
         """Estimate the model parameters with the EM algorithm.
 
@@ -358,10 +364,9 @@ default='kmeans'
         self : object
             The fitted mixture.
         """
-        self.fit_predict(X, y, sample_weight=sample_weight)
+        self._restoring(self._fit, X, sample_weight)
         return self
 
-    @fit_context(prefer_skip_nested_validation=True)
     def fit_predict(self, X, y=None, sample_weight=None):
         """Estimate the model parameters with X and return its labels.
 
@@ -381,7 +386,9 @@ default='kmeans'
         labels : ndarray of shape (n_samples,)
             Most probable component of each sample under the fitted model.
         """
-        self._restoring(self._fit, X, sample_weight)
+        self.fit(X, sample_weight=sample_weight)
+        if not hasattr(self, "labels_"):  # a fit out of core of a large np.memmap
+            return self.predict(X)
         return self.labels_.copy()
 
     def _fit_from_starts(self, X, starts, sample_weight=None):
@@ -407,7 +414,10 @@ default='kmeans'
         the validated ``X`` (see :func:`sklearn_em_gmm.selection.fit_grid`)."""
         self._check_n_components()
         if is_dask_array(X):
-            fit_dask(self, X, sample_weight)
+            fit_out_of_core(self, DaskRows(self, X, sample_weight))
+            return
+        if is_large_memmap(X, self.init_sample_size):
+            fit_out_of_core(self, MappedRows(self, X, sample_weight))
             return
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         n_samples, n_features = X.shape
@@ -473,7 +483,10 @@ default='kmeans'
         # with no EM step, sklearn leaves its bound at the float -inf it started from
         self.lower_bound_ = scalar(best.lower_bound) if best.n_iter else -math.inf
         self.lower_bounds_ = [scalar(bound) for bound in best.lower_bounds]
-        self.labels_ = labels
+        if labels is None:  # none kept by a fit out of core of a large np.memmap
+            self.__dict__.pop("labels_", None)
+        else:
+            self.labels_ = labels
         # a later partial_fit starts its statistics from this fit's parameters
         for name in ("_stepwise", "n_batch_iter_"):
             self.__dict__.pop(name, None)

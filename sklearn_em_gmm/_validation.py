@@ -63,8 +63,9 @@ def check_precisions(precisions, model, n_components, n_features):
     return precisions
 
 
-def check_sample_weight(sample_weight, n_samples):
-    """Validate ``sample_weight``: shape (n_samples,), finite, >= 0, not all zero.
+def check_sample_weight(sample_weight, n_samples, require_positive=True):
+    """Validate ``sample_weight``: shape (n_samples,), finite, >= 0, not all zero
+    (unless not ``require_positive``, for a part of the weights).
 
     Returns
     -------
@@ -88,7 +89,7 @@ def check_sample_weight(sample_weight, n_samples):
             "Negative values in data passed to `sample_weight`: sample weights must "
             "be non-negative."
         )
-    if not np.any(sample_weight > 0):
+    if require_positive and not np.any(sample_weight > 0):
         raise ValueError(
             "All sample_weight values are zero: at least one sample must have a "
             "positive weight."

@@ -168,3 +168,28 @@ def test_pickle_holds_labels_not_the_data(data):
         restored = pickle.loads(pickle.dumps(lazy))
         assert isinstance(restored.labels_, np.ndarray)
         assert_array_equal(restored.labels_, lazy.labels_.compute())
+
+
+def test_warm_start_resumes_as_in_memory(data):
+    X, _ = data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = GaussianMixture(4, max_iter=1, random_state=0).fit(X)
+        models = []
+        for rows in (X, _chunked(X)):
+            model = GaussianMixture(
+                4,
+                weights_init=start.weights_,
+                means_init=start.means_,
+                precisions_init=start.precisions_,
+                warm_start=True,
+                max_iter=2,
+            )
+            with dask.config.set(scheduler="threads"):
+                model.fit(rows)
+                model.set_params(max_iter=100)
+                models.append(model.fit(rows))  # resumes
+    in_memory, lazy = models
+    assert lazy.converged_ and in_memory.converged_
+    assert lazy.n_iter_ == in_memory.n_iter_
+    assert_allclose(lazy.means_, in_memory.means_, rtol=1e-10)

@@ -19,7 +19,7 @@ Layout of version 1::
             "converged_": bool, "n_iter_": int,
             "lower_bound_": float, or None when no EM step was run (sklearn's -inf),
             "lower_bounds_": float array of shape (n_iter_,),
-            "labels_": int array, "n_features_in_": int,
+            "labels_": int array (absent when the fit kept none), "n_features_in_": int,
             "feature_names_in_": list of str (only when fitted on named features),
         },
     }
@@ -47,10 +47,10 @@ _REQUIRED_ATTRIBUTES = _FLOAT_ATTRIBUTES + (
     "n_iter_",
     "lower_bound_",
     "lower_bounds_",
-    "labels_",
     "n_features_in_",
 )
-_OPTIONAL_ATTRIBUTES = ("feature_names_in_",)
+# labels_ is not kept by a fit out of core of a large np.memmap
+_OPTIONAL_ATTRIBUTES = ("labels_", "feature_names_in_")
 _ARRAY_KEYS = ("dtype", "shape", "data")
 # covariances_ and the covariances recomputed from precisions_cholesky_ agree to
 # about eps * a small factor; this leaves room for ill-conditioned float32 fits.
@@ -149,10 +149,12 @@ def model_to_dict(estimator, json_compatible=False):
             np.asarray(estimator.lower_bounds_, dtype=estimator.means_.dtype),
             json_compatible,
         ),
-        # a dask fit's labels are lazy: computed here
-        labels_=_encode_array(np.asarray(estimator.labels_), json_compatible),
         n_features_in_=int(estimator.n_features_in_),
     )
+    if hasattr(estimator, "labels_"):
+        # a dask fit's labels are lazy: computed here
+        labels = np.asarray(estimator.labels_)
+        attributes["labels_"] = _encode_array(labels, json_compatible)
     if hasattr(estimator, "feature_names_in_"):
         attributes["feature_names_in_"] = [str(n) for n in estimator.feature_names_in_]
     return {
@@ -395,11 +397,15 @@ def _decode_attributes(attributes, estimator):
             )
         lower_bound = value
 
-    labels = _decode_array(attributes["labels_"], key("labels_"), _INT_DTYPES)
-    if labels.ndim != 1:
-        raise _error(key("labels_"), f"expected a 1-d array, got shape {labels.shape}.")
-    if labels.size and not (labels.min() >= 0 and labels.max() < n_components):
-        raise _error(key("labels_"), f"expected values in [0, {n_components}).")
+    labels = None
+    if "labels_" in attributes:
+        labels = _decode_array(attributes["labels_"], key("labels_"), _INT_DTYPES)
+        if labels.ndim != 1:
+            raise _error(
+                key("labels_"), f"expected a 1-d array, got shape {labels.shape}."
+            )
+        if labels.size and not (labels.min() >= 0 and labels.max() < n_components):
+            raise _error(key("labels_"), f"expected values in [0, {n_components}).")
 
     fitted = {
         "n_features_in_": n_features,
@@ -413,8 +419,9 @@ def _decode_attributes(attributes, estimator):
         "n_iter_": n_iter,
         "lower_bound_": lower_bound,
         "lower_bounds_": list(lower_bounds),
-        "labels_": labels,
     }
+    if labels is not None:
+        fitted["labels_"] = labels
     if "feature_names_in_" in attributes:
         names = attributes["feature_names_in_"]
         if not (

@@ -1,0 +1,265 @@
+"""fit on an np.memmap of more rows than init_sample_size: out of core, the in-memory
+EM over chunks whose pages are released once read; smaller maps fit in memory."""
+
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from conftest import COVARIANCE_TYPES
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.datasets import make_blobs
+from sklearn.exceptions import ConvergenceWarning
+
+from sklearn_em_gmm import GaussianMixture, _mapped_fit
+from sklearn_em_gmm.engine._mapped import release_pages
+
+SAMPLE = 500  # init_sample_size below the maps' rows: out of core
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, _ = make_blobs(3000, 3, centers=4, cluster_std=1.8, random_state=0)
+    weights = np.random.RandomState(0).randint(0, 4, len(X)).astype(float)
+    return X, weights
+
+
+def _map(tmp_path, array, mode="r", name="X.dat"):
+    path = tmp_path / name
+    writer = np.memmap(path, dtype=array.dtype, mode="w+", shape=array.shape)
+    writer[:] = array
+    writer.flush()
+    del writer
+    return np.memmap(path, dtype=array.dtype, mode=mode, shape=array.shape)
+
+
+def _fit(X, weights=None, **params):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return GaussianMixture(**params).fit(X, sample_weight=weights)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
+def test_same_fit_as_in_memory_from_the_same_start(
+    tmp_path, data, covariance_type, weighted
+):
+    X, weights = data
+    weights = weights if weighted else None
+    start = _fit(
+        X,
+        weights,
+        n_components=4,
+        covariance_type=covariance_type,
+        max_iter=2,
+        random_state=0,
+    )
+    params = dict(
+        n_components=4,
+        covariance_type=covariance_type,
+        tol=1e-6,
+        weights_init=start.weights_,
+        means_init=start.means_,
+        precisions_init=start.precisions_,
+        init_sample_size=SAMPLE,
+    )
+    in_memory = _fit(X, weights, **params)
+    mapped = _fit(_map(tmp_path, X), weights, **params)
+    assert not hasattr(mapped, "labels_")
+    assert mapped.n_iter_ == in_memory.n_iter_
+    assert_allclose(mapped.lower_bounds_, in_memory.lower_bounds_, rtol=1e-10)
+    for name in ("weights_", "means_", "covariances_", "precisions_cholesky_"):
+        assert_allclose(getattr(mapped, name), getattr(in_memory, name), rtol=1e-10)
+
+
+@pytest.mark.parametrize("init_params", ["kmeans", "random_from_data", "hc"])
+def test_the_start_is_the_dask_start(tmp_path, data, init_params):
+    da = pytest.importorskip("dask.array")
+    dask = pytest.importorskip("dask")
+    X, weights = data
+    weights = weights.copy()
+    weights[::5] = 0
+    params = dict(
+        n_components=4,
+        init_params=init_params,
+        init_sample_size=SAMPLE,
+        n_init=2,
+        random_state=7,
+    )
+    mapped = _fit(_map(tmp_path, X), weights, **params)
+    with dask.config.set(scheduler="sync"):
+        lazy = _fit(da.from_array(X, chunks=(700, 3)), weights, **params)
+    assert mapped.n_iter_ == lazy.n_iter_
+    assert_allclose(mapped.means_, lazy.means_, rtol=1e-10)
+    assert_allclose(mapped.lower_bounds_, lazy.lower_bounds_, rtol=1e-10)
+
+
+def test_a_map_of_few_rows_fits_in_memory(tmp_path, data):
+    X, weights = data
+    mapped = _fit(_map(tmp_path, X), weights, n_components=4, random_state=0)
+    in_memory = _fit(X, weights, n_components=4, random_state=0)
+    assert_array_equal(mapped.means_, in_memory.means_)
+    assert_array_equal(mapped.labels_, in_memory.labels_)
+
+
+def test_fit_predict_predicts_and_the_model_saves_without_labels(tmp_path, data):
+    X, _ = data
+    X_map = _map(tmp_path, X)
+    model = GaussianMixture(4, random_state=0, init_sample_size=SAMPLE)
+    labels = model.fit_predict(X_map)
+    assert_array_equal(labels, model.predict(X))
+    restored = GaussianMixture.from_dict(model.to_dict(json_compatible=True))
+    assert not hasattr(restored, "labels_")
+    assert_array_equal(restored.predict(X), labels)
+    # a later in-memory fit keeps labels again
+    assert_array_equal(model.fit(X).labels_, model.predict(X))
+
+
+def test_dtypes(tmp_path, data):
+    X, _ = data
+    params = dict(n_components=3, random_state=0, init_sample_size=SAMPLE)
+    single = _fit(_map(tmp_path, X.astype(np.float32), name="f32.dat"), **params)
+    assert single.means_.dtype == np.float32
+    integers = np.round(X * 100).astype(np.int32)
+    from_int = _fit(_map(tmp_path, integers, name="i32.dat"), **params)
+    as_float = _fit(
+        _map(tmp_path, integers.astype(np.float64), name="f64.dat"), **params
+    )
+    assert from_int.means_.dtype == np.float64
+    assert_array_equal(from_int.means_, as_float.means_)
+
+
+def test_warm_start_resumes_as_in_memory(tmp_path, data):
+    X, _ = data
+    start = _fit(X, n_components=4, max_iter=1, random_state=0)
+    params = dict(
+        n_components=4,
+        weights_init=start.weights_,
+        means_init=start.means_,
+        precisions_init=start.precisions_,
+        init_sample_size=SAMPLE,
+        warm_start=True,
+        max_iter=2,
+    )
+    models = []
+    for rows in (X, _map(tmp_path, X)):
+        model = _fit(rows, **params)
+        model.set_params(max_iter=100)
+        models.append(model.fit(rows))  # resumes
+    in_memory, mapped = models
+    assert mapped.converged_ and in_memory.converged_
+    assert mapped.n_iter_ == in_memory.n_iter_
+    assert_allclose(mapped.means_, in_memory.means_, rtol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "corrupt, weights, message",
+    [
+        (lambda X: X.__setitem__((2500, 1), np.nan), None, "Input X contains NaN"),
+        (lambda X: X.__setitem__((7, 0), np.inf), None, "Input X contains infinity"),
+        (None, lambda w: -w, "Negative values in data passed to `sample_weight`"),
+        (None, lambda w: 0 * w, "All sample_weight values are zero"),
+        (None, lambda w: w[:-1], r"sample_weight.shape == \(2999,\)"),
+        (None, lambda w: np.where(w == 1, np.nan, w), "sample_weight contains NaN"),
+    ],
+)
+def test_bad_input_is_named_as_in_memory(tmp_path, data, corrupt, weights, message):
+    X, w = data
+    X = X.copy()
+    if corrupt is not None:
+        corrupt(X)
+    w = None if weights is None else weights(w)
+    for rows in (X, _map(tmp_path, X)):
+        model = GaussianMixture(2, init_sample_size=SAMPLE)
+        with pytest.raises(ValueError, match=message):
+            model.fit(rows, sample_weight=w)
+        assert not hasattr(model, "means_")
+
+
+def test_too_many_components_for_the_rows_of_positive_weight(tmp_path, data):
+    X, weights = data
+    weights = np.zeros(len(X))
+    weights[:3] = 1
+    with pytest.raises(ValueError, match="n_samples >= n_components"):
+        GaussianMixture(4, init_sample_size=SAMPLE).fit(
+            _map(tmp_path, X), sample_weight=weights
+        )
+
+
+def test_the_map_is_not_modified(tmp_path, data):
+    X, _ = data
+    X_map = _map(tmp_path, X, mode="r+")
+    before = Path(tmp_path / "X.dat").read_bytes()
+    GaussianMixture(3, random_state=0, init_sample_size=SAMPLE).fit(X_map)
+    assert Path(tmp_path / "X.dat").read_bytes() == before
+    assert_array_equal(X_map, X)
+
+
+def test_a_copy_on_write_map_keeps_its_changes(tmp_path, data):
+    # a private map's changed pages exist nowhere else: they must not be dropped
+    X, _ = data
+    X_map = _map(tmp_path, X, mode="c")
+    X_map[:, 0] += 1000.0
+    model = GaussianMixture(3, random_state=0, init_sample_size=SAMPLE).fit(X_map)
+    assert_allclose(X_map[:, 0], X[:, 0] + 1000.0)
+    assert model.means_[:, 0].min() > 900
+
+
+def _resident_kib(path):
+    """Resident KiB of this process's maps of ``path`` (/proc/self/smaps)."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if len(fields) >= 5 and "-" in fields[0] and not fields[0].endswith(":"):
+            inside = fields[-1] == str(path)
+        elif inside and fields[0] == "Rss:":
+            total += int(fields[1])
+    return total
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/smaps")
+def test_pages_are_released(tmp_path):
+    X = np.ones((1 << 20, 8))  # 64 MiB
+    X_map = _map(tmp_path, X)
+    path = tmp_path / "X.dat"
+    assert X_map.sum() == X.size  # every page read
+    assert _resident_kib(path) > 60 * 1024
+    release_pages(X_map[: len(X) // 2])
+    assert 28 * 1024 < _resident_kib(path) < 36 * 1024
+    release_pages(X_map[::-2])  # any strides
+    assert _resident_kib(path) < 8
+    X_map[:2].sum()  # the kernel reads ahead, not the whole file
+    assert 0 < _resident_kib(path) < 1024
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="reads /proc/self/smaps")
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+def test_a_fit_holds_no_more_than_a_chunk(tmp_path, monkeypatch, weighted):
+    X, _ = make_blobs(1 << 18, 8, centers=3, random_state=0)  # 16 MiB
+    X_map = _map(tmp_path, X)
+    weights = None
+    if weighted:
+        weights = _map(tmp_path, np.ones(len(X)), name="w.dat")
+    monkeypatch.setattr(_mapped_fit, "chunk_rows", lambda d, dtype: 1 << 14)  # 1 MiB
+    resident = []
+
+    def watched(array):
+        # every read of the map ends with a release: the most resident before it
+        resident.append(_resident_kib(tmp_path / "X.dat"))
+        release_pages(array)
+
+    monkeypatch.setattr(_mapped_fit, "release_pages", watched)
+    monkeypatch.setattr("sklearn_em_gmm.engine._mapped.release_pages", watched)
+    _fit(
+        X_map,
+        weights,
+        n_components=3,
+        max_iter=2,
+        random_state=0,
+        init_sample_size=5000,  # rows spread over every chunk
+        prior="default" if weighted else None,  # a pass for the scatter
+    )
+    assert len(resident) > 16 * 4
+    assert max(resident) <= 2 * 1024 + 8
+    assert _resident_kib(tmp_path / "X.dat") < 1024
