@@ -35,8 +35,17 @@ from sklearn_em_gmm import GaussianMixture
 N_FEATURES, N_COMPONENTS, CHUNK = 10, 8, 1_000_000
 
 
-def _chunk(block_id, centres, factors):
-    rng = np.random.default_rng(block_id[0])
+def mixture():
+    """The 8 Gaussians' centres and covariance factors (seed 0)."""
+    rng = np.random.default_rng(0)
+    centres = rng.uniform(-8, 8, (N_COMPONENTS, N_FEATURES))
+    factors = rng.normal(0, 0.5, (N_COMPONENTS, N_FEATURES, N_FEATURES))
+    return centres, factors
+
+
+def chunk_rows(index, centres, factors):
+    """The ``index``-th chunk of 10^6 float32 rows, drawn with seed ``index``."""
+    rng = np.random.default_rng(index)
     labels = rng.integers(0, N_COMPONENTS, CHUNK)
     noise = rng.standard_normal((CHUNK, N_FEATURES))
     rows = centres[labels] + np.einsum("nj,nij->ni", noise, factors[labels])
@@ -45,11 +54,9 @@ def _chunk(block_id, centres, factors):
 
 def write_store(path, n_rows):
     """The data, written to zarr in 10^6-row chunks."""
-    rng = np.random.default_rng(0)
-    centres = rng.uniform(-8, 8, (N_COMPONENTS, N_FEATURES))
-    factors = rng.normal(0, 0.5, (N_COMPONENTS, N_FEATURES, N_FEATURES))
+    centres, factors = mixture()
     X = da.map_blocks(
-        lambda block_id=None: _chunk(block_id, centres, factors),
+        lambda block_id=None: chunk_rows(block_id[0], centres, factors),
         dtype=np.float32,
         chunks=((CHUNK,) * (n_rows // CHUNK), (N_FEATURES,)),
     )

@@ -1,0 +1,140 @@
+"""EM on an ``np.memmap`` of 10^8 rows, out of core (issue 18).
+
+Writes ``--rows`` x 10 float32 rows, the same 8 Gaussians as ``bench_dask.py``
+(10^6-row chunks, seeded by chunk), to an ``.npy`` file (once; ``--path``). Then, in
+a fresh process per measurement, with one BLAS thread and with the default threads,
+fits ``GaussianMixture(8, covariance_type="full", tol=0)`` on
+``np.load(path, mmap_mode="r")`` with ``max_iter`` of 1 and of 3: the difference
+over 2 is the time of one EM iteration. The process's largest resident memory
+(VmHWM, reset after imports and a warm-up fit) is read after the 3-iteration fit,
+and given above the resident memory before the fit and with the mapped file's
+share of it at the end. The in-memory EM's rows per second on the first 10^6 rows,
+same threads, is the reference.
+
+Run from the repository root (about 8 minutes at 10^8 rows on 2 cores, 4 GB of
+disk)::
+
+    python benchmarks/bench_memmap.py --rows 100000000 --path /tmp/gmm.npy
+"""
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+from bench_dask import CHUNK, N_COMPONENTS, N_FEATURES, chunk_rows, mixture
+from sklearn.exceptions import ConvergenceWarning
+from threadpoolctl import threadpool_limits
+
+from sklearn_em_gmm import GaussianMixture
+
+
+def write_rows(path, n_rows):
+    """The data, written chunk by chunk to an ``.npy`` file."""
+    centres, factors = mixture()
+    X = np.lib.format.open_memmap(
+        path, mode="w+", dtype=np.float32, shape=(n_rows, N_FEATURES)
+    )
+    for index in range(n_rows // CHUNK):
+        X[index * CHUNK : (index + 1) * CHUNK] = chunk_rows(index, centres, factors)
+    X.flush()
+
+
+def _status_kib(field):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def _mapped_kib(path):
+    """Resident KiB of this process's maps of ``path``."""
+    total, inside = 0, False
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if len(fields) >= 5 and "-" in fields[0] and not fields[0].endswith(":"):
+            inside = fields[-1] == str(path)
+        elif inside and fields[0] == "Rss:":
+            total += int(fields[1])
+    return total
+
+
+def _fit(X, max_iter):
+    model = GaussianMixture(
+        N_COMPONENTS, covariance_type="full", random_state=0, max_iter=max_iter, tol=0
+    )
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X)
+    return time.perf_counter() - start
+
+
+def child(path, threads, max_iter):
+    """One fit of the map in this process: its seconds and memory, as JSON."""
+    with threadpool_limits(threads):
+        X = np.load(path, mmap_mode="r")
+        _fit(np.array(X[:20_000]), 2)  # warm-up: imports, BLAS buffers
+        Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
+        before = _status_kib("VmRSS")
+        seconds = _fit(X, max_iter)
+        peak = _status_kib("VmHWM")
+        mapped = _mapped_kib(Path(path).resolve())
+    print(json.dumps(dict(seconds=seconds, before=before, peak=peak, mapped=mapped)))
+
+
+def _measure(path, threads, max_iter):
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", str(path), str(threads), str(max_iter)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return json.loads(output.splitlines()[-1])
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000_000)
+    parser.add_argument("--path", type=Path, default=Path("/tmp/gmm.npy"))
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    options = parser.parse_args(argv)
+    if options.child:
+        path, threads, max_iter = options.child
+        child(path, None if threads == "None" else int(threads), int(max_iter))
+        return
+    if not options.path.exists():
+        start = time.perf_counter()
+        write_rows(options.path, options.rows)
+        print(f"wrote {options.path} in {time.perf_counter() - start:.0f} s")
+    X = np.load(options.path, mmap_mode="r")
+    n_rows = X.shape[0]
+    sample = np.array(X[:CHUNK])
+    print(f"{n_rows} x {X.shape[1]} float32, {X.nbytes / 2**30:.2f} GiB on disk")
+    print(
+        "| BLAS threads | s/iteration | rows/s | in-memory rows/s (10^6 rows) | "
+        "peak RSS above start | peak RSS | file's pages resident at the end |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for threads in (1, None):
+        with threadpool_limits(threads):
+            short, long = _fit(sample, 1), _fit(sample, 3)
+        in_memory_rate = 2 * CHUNK / (long - short)
+        one = _measure(options.path, threads, 1)
+        three = _measure(options.path, threads, 3)
+        seconds = (three["seconds"] - one["seconds"]) / 2
+        print(
+            f"| {threads or 'default'} | {seconds:.2f} | "
+            f"{n_rows / seconds / 1e6:.2f} M | {in_memory_rate / 1e6:.2f} M | "
+            f"{(three['peak'] - three['before']) / 2**10:.0f} MiB | "
+            f"{three['peak'] / 2**10:.0f} MiB | {three['mapped'] / 2**10:.1f} MiB |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
