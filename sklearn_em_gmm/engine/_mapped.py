@@ -54,6 +54,17 @@ def release_pages(array):
     mapped.madvise(mmap.MADV_DONTNEED, start, high - base - start)
 
 
+def mapped_views(array, n_rows):
+    """Consecutive views of ``n_rows`` rows of ``array``; each view's pages are
+    released when the next is asked for, or the loop ends."""
+    for start in range(0, array.shape[0], n_rows):
+        view = array[start : start + n_rows]
+        try:
+            yield view
+        finally:
+            release_pages(view)
+
+
 def mapped_chunks(X, sample_weight, n_rows, dtype, weight_unit=1.0):
     """Consecutive chunks of ``n_rows`` rows, each released once used.
 
@@ -75,20 +86,17 @@ def mapped_chunks(X, sample_weight, n_rows, dtype, weight_unit=1.0):
         C-ordered, in ``dtype``, without the rows of zero weight.
     weight_chunk : ndarray of shape (n_rows_i,), float64, or None
     """
-    for start in range(0, X.shape[0], n_rows):
-        rows = slice(start, start + n_rows)
-        X_view = X[rows]
-        weight_view = None if sample_weight is None else sample_weight[rows]
+    weight_views = None
+    if sample_weight is not None:
+        weight_views = mapped_views(sample_weight, n_rows)
+    for X_view in mapped_views(X, n_rows):
         chunk = np.asarray(X_view, dtype=dtype, order="C")
         weights = None
-        if weight_view is not None:
-            weights = np.asarray(weight_view, dtype=np.float64) / weight_unit
-        try:
-            yield positive_weight_rows(chunk, weights)
-        finally:
-            release_pages(X_view)
-            if weight_view is not None:
-                release_pages(weight_view)
+        if weight_views is not None:
+            weights = np.asarray(next(weight_views), dtype=np.float64) / weight_unit
+        yield positive_weight_rows(chunk, weights)
+    if weight_views is not None:
+        weight_views.close()  # releases the last view
 
 
 def read_rows(array, rows, n_rows, dtype):
@@ -109,11 +117,24 @@ def read_rows(array, rows, n_rows, dtype):
     chosen : ndarray of shape (n_chosen, ...)
     """
     chosen = np.empty((len(rows),) + array.shape[1:], dtype=dtype)
-    starts = range(0, array.shape[0], n_rows)
-    bounds = np.searchsorted(rows, [*starts, array.shape[0]])
-    for start, low, high in zip(starts, bounds[:-1], bounds[1:], strict=True):
+    bounds = np.searchsorted(rows, range(0, array.shape[0] + n_rows, n_rows))
+    views = mapped_views(array, n_rows)
+    for start, (view, low, high) in enumerate(
+        zip(views, bounds[:-1], bounds[1:], strict=True)
+    ):
         if low < high:
-            view = array[start : start + n_rows]
-            chosen[low:high] = view[rows[low:high] - start]
-            release_pages(view)
+            chosen[low:high] = view[rows[low:high] - start * n_rows]
+    return chosen
+
+
+def positive_rows(sample_weight, ranks, n_rows):
+    """The indices of the rows of positive weight of ranks ``ranks`` (sorted)
+    among them, read ``n_rows`` weights at a time."""
+    chosen = np.empty(len(ranks), dtype=np.intp)
+    seen = 0
+    for index, view in enumerate(mapped_views(sample_weight, n_rows)):
+        positive = np.flatnonzero(np.asarray(view) > 0)
+        low, high = np.searchsorted(ranks, [seen, seen + len(positive)])
+        chosen[low:high] = positive[ranks[low:high] - seen] + index * n_rows
+        seen += len(positive)
     return chosen

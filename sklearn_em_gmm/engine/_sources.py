@@ -140,18 +140,18 @@ class ChunkedSource:
         return total / weight
 
     def prepare(self, model, reference, n_components):
-        """What every pass shares, per chunk; no centred copies are kept."""
-        self._prepared = [
-            prepare_data(X, w, model, reference, n_components, keep_centred=False)
-            for X, w in self._chunks()
-        ]
+        """Keep what each chunk's pass needs; chunks prepare themselves as they are
+        read, so that nothing is kept per chunk."""
+        self._prepared = (model, reference, n_components)
 
     def expectation(self, components, layout, log_offset, workspace):
         """The sums of one E-step pass over every chunk."""
+        model, reference, n_components = self._prepared
         total = None
-        for (X, sample_weight), prepared in zip(
-            self._chunks(), self._prepared, strict=True
-        ):
+        for X, sample_weight in self._chunks():
+            prepared = prepare_data(
+                X, sample_weight, model, reference, n_components, keep_centred=False
+            )
             sums = expectation_pass(
                 X, sample_weight, components, layout, prepared, log_offset, workspace
             )
