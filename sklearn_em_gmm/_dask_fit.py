@@ -102,6 +102,28 @@ class DaskRows:
 
         return DaskSource(self.X, self._relative_weights())
 
+    def positive_rows(self, ranks):
+        if self._weights is None:
+            return ranks
+        import dask
+
+        from .engine._mapped import positive_rows
+
+        blocks = self._weights.to_delayed().ravel().tolist()
+        sizes = self._weights.chunks[0]
+        counts = dask.compute(*(dask.delayed(np.count_nonzero)(b > 0) for b in blocks))
+        seen = np.concatenate([[0], np.cumsum(counts)])
+        offsets = np.concatenate([[0], np.cumsum(sizes)])
+        bounds = np.searchsorted(ranks, seen)
+        parts = [
+            dask.delayed(positive_rows)(block, ranks[low:high] - first, size) + offset
+            for block, size, first, offset, low, high in zip(
+                blocks, sizes, seen, offsets, bounds, bounds[1:], strict=False
+            )
+            if low < high
+        ]
+        return np.concatenate([np.empty(0, np.intp), *dask.compute(*parts)])
+
     def read(self, rows):
         weights = self._relative_weights()
         return (

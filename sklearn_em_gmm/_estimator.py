@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._dask_fit import DaskRows, is_dask_array, map_rows, mean_log_likelihood
-from ._mapped_fit import MappedRows, is_large_memmap
+from ._mapped_fit import MappedRows, is_large_memmap, map_chunks
 from ._out_of_core import fit_out_of_core
 from ._recovery import DegenerateRepair
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions, fit_context
@@ -184,10 +184,11 @@ default='kmeans'
 
     init_sample_size : int, default=100_000
         On a dask array, the start is drawn from this many rows chosen uniformly
-        with ``random_state`` (every row when there are fewer: the start is then
-        the in-memory one). An ``np.memmap`` of more rows is fitted out of core:
-        the same sampled start, passes that read the map chunk by chunk, and no
-        ``labels_``. Other input, and smaller maps, always use every row.
+        with ``random_state`` among the rows of positive weight (all of them when
+        there are fewer: the start is then the in-memory one). An ``np.memmap``
+        of more rows (not one joblib made for a worker) is read out of core: the
+        same sampled start, passes and predictions that read the map chunk by
+        chunk, and no ``labels_``. Other input, and smaller maps, use every row.
 
     Attributes
     ----------
@@ -416,7 +417,8 @@ default='kmeans'
         if is_dask_array(X):
             fit_out_of_core(self, DaskRows(self, X, sample_weight))
             return
-        if is_large_memmap(X, self.init_sample_size):
+        # starts drawn for a grid come from every row: the fit reads them too
+        if starts is None and is_large_memmap(X, self.init_sample_size):
             fit_out_of_core(self, MappedRows(self, X, sample_weight))
             return
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
@@ -634,29 +636,48 @@ default='kmeans'
         draws = StartDraws(
             X, sample_weight, self.n_components, self.init_params, self.random_state
         )
-        progress = ProgressPrinter(self.verbose, self.verbose_interval)
         # as sklearn, nothing is drawn when every initial parameter is given
         drawn = len(given) < 3
+
+        def start_parameters(init):
+            start = None
+            if drawn:
+                start = starts[init] if starts is not None else draws.draw(init)
+            return initial_parameters(
+                X,
+                sample_weight,
+                model,
+                start=start,
+                reg_covar=self.reg_covar,
+                prior=prior,
+                repair=repair,
+                **given,
+            )
+
+        return self._best_of_starts(
+            source,
+            start_parameters,
+            model,
+            warm,
+            prior,
+            repair,
+            total_weight(X, sample_weight) * mean_weight,
+        )
+
+    def _best_of_starts(
+        self, source, start_parameters, model, warm, prior, repair, total_weight
+    ):
+        """EM on ``source`` from each start, ``start_parameters(init)``, or from the
+        fitted model (``warm``): the run with the highest lower bound (an
+        :class:`EMResult`). ``total_weight`` is the weights' sum, in their unit."""
+        progress = ProgressPrinter(self.verbose, self.verbose_interval)
         best = None
         for init in range(1 if warm else self.n_init):
             progress.init_begin(init)
             if warm:
                 params, lower_bound = self._fitted_parameters(), self.lower_bound_
             else:
-                start = None
-                if drawn:
-                    start = starts[init] if starts is not None else draws.draw(init)
-                params = initial_parameters(
-                    X,
-                    sample_weight,
-                    model,
-                    start=start,
-                    reg_covar=self.reg_covar,
-                    prior=prior,
-                    repair=repair,
-                    **given,
-                )
-                lower_bound = -math.inf
+                params, lower_bound = start_parameters(init), -math.inf
             result = run_em(
                 source,
                 params,
@@ -669,7 +690,7 @@ default='kmeans'
                 prior=prior,
                 repair=repair,
                 stopping_rule=self.stopping_rule,
-                total_weight=total_weight(X, sample_weight) * mean_weight,
+                total_weight=total_weight,
             )
             if (
                 best is None
@@ -726,6 +747,17 @@ default='kmeans'
             np.empty(X.shape[0], dtype=np.intp),
         )
 
+    def _out_of_core(self, X, method):
+        """``method`` of ``X`` read out of core (a dask array: lazily; a large
+        ``np.memmap``: a chunk at a time), or None for other input."""
+        if is_dask_array(X):
+            check_is_fitted(self)
+            return map_rows(self, X, method)
+        if is_large_memmap(X, self.init_sample_size):
+            check_is_fitted(self)
+            return map_chunks(self, X, method)
+        return None
+
     def _validate_fitted_input(self, X):
         check_is_fitted(self)
         return validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
@@ -743,9 +775,9 @@ default='kmeans'
         log_prob : ndarray of shape (n_samples,)
             Log-likelihood of each sample under the model.
         """
-        if is_dask_array(X):
-            check_is_fitted(self)
-            return map_rows(self, X, "score_samples")
+        out_of_core = self._out_of_core(X, "score_samples")
+        if out_of_core is not None:
+            return out_of_core
         X = self._validate_fitted_input(X)
         with call_threads(*X.shape, self.n_components):
             return map_log_prob_blocks(
@@ -805,9 +837,9 @@ default='kmeans'
         labels : ndarray of shape (n_samples,)
             Component labels.
         """
-        if is_dask_array(X):
-            check_is_fitted(self)
-            return map_rows(self, X, "predict")
+        out_of_core = self._out_of_core(X, "predict")
+        if out_of_core is not None:
+            return out_of_core
         X = self._validate_fitted_input(X)
         with call_threads(*X.shape, self.n_components):
             return self._labels(X, self._fitted_parameters(), self._model)
@@ -825,9 +857,9 @@ default='kmeans'
         resp : ndarray of shape (n_samples, n_components)
             Responsibilities; each row sums to one.
         """
-        if is_dask_array(X):
-            check_is_fitted(self)
-            return map_rows(self, X, "predict_proba")
+        out_of_core = self._out_of_core(X, "predict_proba")
+        if out_of_core is not None:
+            return out_of_core
         X = self._validate_fitted_input(X)
 
         def responsibilities(log_prob):

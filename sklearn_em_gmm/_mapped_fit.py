@@ -7,20 +7,46 @@ checked a chunk at a time, the start reads a sample of rows, every pass reads th
 map chunk by chunk, and no ``labels_`` (one integer per row) are kept.
 """
 
+import os
+
 import numpy as np
 from sklearn.utils import assert_all_finite
 from sklearn.utils.validation import validate_data
 
 from ._validation import check_sample_weight
 from .engine import row_blocks
-from .engine._mapped import chunk_rows, mapped_chunks, read_rows, release_pages
+from .engine._mapped import (
+    chunk_rows,
+    mapped_chunks,
+    mapped_views,
+    positive_rows,
+    read_rows,
+)
 from .engine._sources import ChunkedSource
 
 
 def is_large_memmap(X, init_sample_size):
-    """Whether ``X`` is an ``np.memmap`` to fit out of core: 2-d, with more rows
-    than ``init_sample_size``."""
-    return isinstance(X, np.memmap) and X.ndim == 2 and X.shape[0] > init_sample_size
+    """Whether ``X`` is an ``np.memmap`` to read out of core: 2-d, with more rows
+    than ``init_sample_size``, and not one joblib made of an in-memory array for a
+    worker process (so that ``n_jobs`` never changes a fit)."""
+    if not (isinstance(X, np.memmap) and X.ndim == 2 and X.shape[0] > init_sample_size):
+        return False
+    folder = os.path.basename(os.path.dirname(X.filename or ""))
+    return not folder.startswith("joblib_memmapping_folder_")
+
+
+def map_chunks(estimator, X, method):
+    """``estimator.<method>`` of the large map ``X``, a chunk at a time, each
+    chunk's pages released once read."""
+    result = None
+    n_rows = chunk_rows(X.shape[1], X.dtype)
+    for index, view in enumerate(mapped_views(X, n_rows)):
+        # a plain array: read in memory, not out of core again
+        part = getattr(estimator, method)(np.asarray(view))
+        if result is None:
+            result = np.empty((X.shape[0],) + part.shape[1:], dtype=part.dtype)
+        result[index * n_rows : index * n_rows + len(part)] = part
+    return result
 
 
 class MappedRows:
@@ -52,30 +78,35 @@ class MappedRows:
         self._mean_weight = 1.0
 
     def check(self):
-        """One pass: reject non-finite data and bad weights; the weights' sum and
-        the number of rows of positive weight."""
-        total, positive = 0.0, 0
-        for start in range(0, self.n_samples, self._chunk_rows):
-            rows = slice(start, start + self._chunk_rows)
-            X_view = self.X[rows]
+        """Reject non-finite data, then bad weights, as in memory (a pass over X
+        and two over the weights); the weights' sum and the number of rows of
+        positive weight."""
+        for view in mapped_views(self.X, self._chunk_rows):
             assert_all_finite(
-                X_view, estimator_name=self._estimator_name, input_name="X"
+                np.asarray(view, dtype=self.dtype),
+                estimator_name=self._estimator_name,
+                input_name="X",
             )
-            release_pages(X_view)
-            if self._weights is not None:
-                weight_view = self._weights[rows]
-                weights = check_sample_weight(
-                    weight_view, len(weight_view), require_positive=False
-                )
-                release_pages(weight_view)
-                total += float(weights.sum())
-                positive += int(np.count_nonzero(weights))
         if self._weights is None:
             return self.n_samples, self.n_samples
+        for view in mapped_views(self._weights, self._chunk_rows):
+            assert_all_finite(
+                np.asarray(view, dtype=np.float64), input_name="sample_weight"
+            )
+        total, positive = 0.0, 0
+        for view in mapped_views(self._weights, self._chunk_rows):
+            weights = check_sample_weight(view, len(view), require_positive=False)
+            total += float(weights.sum())
+            positive += int(np.count_nonzero(weights))
         if positive == 0:
             check_sample_weight(np.zeros(1), 1)  # raises its message
         self._mean_weight = total / positive
         return total, positive
+
+    def positive_rows(self, ranks):
+        if self._weights is None:
+            return ranks
+        return positive_rows(self._weights, ranks, self._chunk_rows)
 
     def source(self):
         return ChunkedSource(
@@ -87,8 +118,6 @@ class MappedRows:
         )
 
     def read(self, rows):
-        if isinstance(rows, slice):
-            rows = np.arange(self.n_samples)[rows]
         sample = read_rows(self.X, rows, self._chunk_rows, self.dtype)
         if self._weights is None:
             return sample, None

@@ -10,12 +10,12 @@ The input is given as "rows" (see ``_dask_fit.DaskRows``, ``_mapped_fit.MappedRo
 - ``check()``: one pass rejecting bad values; the weights' sum and the number of
   rows of positive weight;
 - ``source()``: the data source of the EM, the weights over their mean;
+- ``positive_rows(ranks)``: the indices of the rows of positive weight of the given
+  (sorted) ranks among them;
 - ``read(rows)``: the given rows and their weights over their mean, in memory;
 - ``scatter(reference)``: the weighted scatter of the rows about ``reference``;
 - ``labels(estimator)``: what ``labels_`` holds after the fit, or None to keep none.
 """
-
-import math
 
 import numpy as np
 from sklearn.utils import check_random_state
@@ -23,8 +23,6 @@ from sklearn.utils.random import sample_without_replacement
 
 from ._recovery import DegenerateRepair
 from ._threads import call_threads
-from ._verbose import ProgressPrinter
-from .engine import run_em
 from .init import Start, initial_parameters
 from .prior import resolve_prior
 
@@ -74,69 +72,41 @@ def fit_out_of_core(estimator, rows):
             moments=(reference, np.atleast_2d(scatter / (total - 1))),
         )
     random_state = check_random_state(estimator.random_state)
-    progress = ProgressPrinter(estimator.verbose, estimator.verbose_interval)
-    best = None
     with call_threads(rows.n_samples, n_features, estimator.n_components):
-        for init in range(1 if warm else estimator.n_init):
-            progress.init_begin(init)
-            if warm:
-                params = estimator._fitted_parameters()
-                lower_bound = estimator.lower_bound_
-            else:
-                params = _start(
-                    estimator, rows, model, given, random_state, prior, repair
-                )
-                lower_bound = -math.inf
-            result = run_em(
-                source,
-                params,
-                model,
-                reg_covar=estimator.reg_covar,
-                tol=estimator.tol,
-                max_iter=estimator.max_iter,
-                lower_bound=lower_bound,
-                progress=progress,
-                prior=prior,
-                repair=repair,
-                stopping_rule=estimator.stopping_rule,
-                total_weight=total,
-            )
-            if (
-                best is None
-                or result.lower_bound > best.lower_bound
-                or best.lower_bound == -math.inf
-            ):
-                best = result
+        best = estimator._best_of_starts(
+            source,
+            lambda init: _start(
+                estimator, rows, positive, model, given, random_state, prior, repair
+            ),
+            model,
+            warm,
+            prior,
+            repair,
+            total,
+        )
     estimator._set_fit_result(best, model, rows.dtype, None)
     labels = rows.labels(estimator)  # of the fitted model
     if labels is not None:
         estimator.labels_ = labels
 
 
-def _start(estimator, rows, model, given, random_state, prior, repair):
-    """Starting parameters from ``init_sample_size`` rows drawn uniformly."""
+def _start(estimator, rows, positive, model, given, random_state, prior, repair):
+    """Starting parameters from ``init_sample_size`` rows drawn uniformly among the
+    ``positive`` rows of positive weight."""
     if len(given) == 3:
         return initial_parameters(
             None, None, model, start=None, reg_covar=estimator.reg_covar, **given
         )
     size = max(estimator.init_sample_size, estimator.n_components)
-    if rows.n_samples <= size:
-        chosen = slice(None)
+    # a uniform sample of the rows of positive weight: the others are removed rows
+    if positive <= size:
+        ranks = np.arange(positive)
     else:
         # O(size) memory, not a permutation of every row index
-        chosen = np.sort(
-            sample_without_replacement(rows.n_samples, size, random_state=random_state)
+        ranks = np.sort(
+            sample_without_replacement(positive, size, random_state=random_state)
         )
-    sample, sample_weight = rows.read(chosen)
-    if sample_weight is not None:
-        kept = sample_weight > 0  # a zero weight removes its row
-        sample, sample_weight = sample[kept], sample_weight[kept]
-        if len(sample) < estimator.n_components:
-            raise ValueError(
-                f"The start's sample of {size} rows has {len(sample)} of positive "
-                f"weight, fewer than n_components = {estimator.n_components}; "
-                "increase init_sample_size."
-            )
+    sample, sample_weight = rows.read(rows.positive_rows(ranks))
     start = Start.draw(
         sample,
         sample_weight,

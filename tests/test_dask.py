@@ -193,3 +193,16 @@ def test_warm_start_resumes_as_in_memory(data):
     assert lazy.converged_ and in_memory.converged_
     assert lazy.n_iter_ == in_memory.n_iter_
     assert_allclose(lazy.means_, in_memory.means_, rtol=1e-10)
+
+
+def test_few_rows_of_positive_weight_start_as_in_memory(data):
+    # the start's sample is drawn among the rows of positive weight
+    X, _ = data
+    weights = np.zeros(len(X))
+    weights[::300] = 1.0
+    weights[::9] = 2.0
+    params = dict(n_components=4, random_state=0, init_sample_size=1000)
+    with dask.config.set(scheduler="threads"):
+        in_memory, lazy = _fits(params, X, weights)
+    assert lazy.n_iter_ == in_memory.n_iter_
+    assert_allclose(lazy.means_, in_memory.means_, rtol=1e-10)

@@ -153,28 +153,107 @@ def test_warm_start_resumes_as_in_memory(tmp_path, data):
     assert_allclose(mapped.means_, in_memory.means_, rtol=1e-10)
 
 
-@pytest.mark.parametrize(
-    "corrupt, weights, message",
-    [
-        (lambda X: X.__setitem__((2500, 1), np.nan), None, "Input X contains NaN"),
-        (lambda X: X.__setitem__((7, 0), np.inf), None, "Input X contains infinity"),
-        (None, lambda w: -w, "Negative values in data passed to `sample_weight`"),
-        (None, lambda w: 0 * w, "All sample_weight values are zero"),
-        (None, lambda w: w[:-1], r"sample_weight.shape == \(2999,\)"),
-        (None, lambda w: np.where(w == 1, np.nan, w), "sample_weight contains NaN"),
-    ],
-)
-def test_bad_input_is_named_as_in_memory(tmp_path, data, corrupt, weights, message):
-    X, w = data
-    X = X.copy()
-    if corrupt is not None:
-        corrupt(X)
-    w = None if weights is None else weights(w)
+def _set(array, index, value):
+    array = array.copy()
+    array[index] = value
+    return array
+
+
+BAD_INPUTS = {
+    "NaN in X": lambda X, w: (_set(X, (2500, 1), np.nan), None),
+    "inf in X": lambda X, w: (_set(X, (7, 0), np.inf), None),
+    "inf in float16 X": lambda X, w: (_set(X.astype(np.float16), (7, 0), np.inf), w),
+    "negative weight": lambda X, w: (X, -w),
+    "zero weights": lambda X, w: (X, 0 * w),
+    "weights' shape": lambda X, w: (X, w[:-1]),
+    "NaN weight": lambda X, w: (X, _set(w, 2900, np.nan)),
+    # X is checked first, then the weights' values, then their signs
+    "NaN in X, negative weight": lambda X, w: (
+        _set(X, (2500, 1), np.nan),
+        _set(w, 3, -1.0),
+    ),
+    "negative weight, NaN weight": lambda X, w: (
+        X,
+        _set(_set(w, 3, -1.0), 2900, np.nan),
+    ),
+}
+
+
+@pytest.mark.parametrize("make", BAD_INPUTS.values(), ids=BAD_INPUTS)
+def test_bad_input_gets_the_in_memory_error(tmp_path, monkeypatch, data, make):
+    X, w = make(*data)
+    # chunks of 256 rows: the errors lie in different chunks
+    monkeypatch.setattr(_mapped_fit, "chunk_rows", lambda d, dtype: 256)
+    messages = []
     for rows in (X, _map(tmp_path, X)):
         model = GaussianMixture(2, init_sample_size=SAMPLE)
-        with pytest.raises(ValueError, match=message):
+        with pytest.raises(ValueError) as error:
             model.fit(rows, sample_weight=w)
         assert not hasattr(model, "means_")
+        messages.append(str(error.value))
+    assert messages[1] == messages[0]
+    assert "X" in messages[0] or "sample_weight" in messages[0]
+
+
+def test_few_rows_of_positive_weight_start_as_in_memory(tmp_path, data):
+    # the start's sample is drawn among the rows of positive weight: with fewer
+    # than init_sample_size of them, it is all of them, the in-memory start
+    X, _ = data
+    weights = np.zeros(len(X))
+    weights[::300] = 1.0
+    weights[::7] = 2.0
+    params = dict(n_components=4, random_state=0, init_sample_size=SAMPLE)
+    in_memory = _fit(X, weights, **params)
+    mapped = _fit(_map(tmp_path, X), weights, **params)
+    assert mapped.n_iter_ == in_memory.n_iter_
+    assert_allclose(mapped.means_, in_memory.means_, rtol=1e-10)
+
+
+def test_joblib_workers_maps_fit_as_in_memory(data):
+    # joblib hands arrays over 1 MB to its workers as maps: n_jobs changes nothing
+    joblib = pytest.importorskip("joblib")
+    X = np.tile(data[0], (20, 1))  # 1.4 MB
+    params = dict(n_components=4, random_state=0, init_sample_size=SAMPLE)
+
+    def fit(X):
+        model = GaussianMixture(**params).fit(X)
+        return type(X).__name__, model.means_, model.labels_
+
+    in_process = fit(X)
+    (worker,) = joblib.Parallel(n_jobs=2)(joblib.delayed(fit)(X) for _ in range(1))
+    assert worker[0] == "memmap"
+    assert_array_equal(worker[1], in_process[1])
+    assert_array_equal(worker[2], in_process[2])
+
+
+def test_a_grid_on_a_map_is_the_in_memory_grid(tmp_path, data):
+    from sklearn_em_gmm.selection import fit_grid
+
+    X, _ = data
+    params = dict(random_state=0, init_sample_size=SAMPLE)
+    grids = [
+        fit_grid(GaussianMixture, rows, [3], ["full", "diag"], params)
+        for rows in (X, _map(tmp_path, X))
+    ]
+    for key, fit in grids[0].items():
+        assert_allclose(grids[1][key].model.means_, fit.model.means_, rtol=1e-10)
+
+
+def test_tied_models_keep_nothing_per_chunk(tmp_path, monkeypatch):
+    # a pooled model's second moment is d x d per chunk: made per pass, not kept
+    import tracemalloc
+
+    X, _ = make_blobs(4096, 64, centers=3, random_state=0)
+    X_map = _map(tmp_path, X)
+    peaks = []
+    for rows in (4096, 16):  # one chunk, then 256 chunks: 8 MiB of moments
+        monkeypatch.setattr(_mapped_fit, "chunk_rows", lambda d, dtype, rows=rows: rows)
+        tracemalloc.start()
+        _fit(X_map, n_components=3, covariance_type="tied", max_iter=2,
+             random_state=0, init_sample_size=SAMPLE)  # fmt: skip
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+    assert peaks[1] < peaks[0] + 2**20
 
 
 def test_too_many_components_for_the_rows_of_positive_weight(tmp_path, data):
@@ -249,17 +328,23 @@ def test_a_fit_holds_no_more_than_a_chunk(tmp_path, monkeypatch, weighted):
         resident.append(_resident_kib(tmp_path / "X.dat"))
         release_pages(array)
 
-    monkeypatch.setattr(_mapped_fit, "release_pages", watched)
     monkeypatch.setattr("sklearn_em_gmm.engine._mapped.release_pages", watched)
-    _fit(
-        X_map,
-        weights,
+    model = GaussianMixture(
         n_components=3,
         max_iter=2,
         random_state=0,
         init_sample_size=5000,  # rows spread over every chunk
         prior="default" if weighted else None,  # a pass for the scatter
     )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        labels = model.fit_predict(X_map, sample_weight=weights)
+    resident.append(_resident_kib(tmp_path / "X.dat"))
+    proba = model.predict_proba(X_map)
+    resident.append(_resident_kib(tmp_path / "X.dat"))
     assert len(resident) > 16 * 4
     assert max(resident) <= 2 * 1024 + 8
     assert _resident_kib(tmp_path / "X.dat") < 1024
+    assert_array_equal(labels, model.predict(X))
+    assert_allclose(proba, model.predict_proba(X), rtol=1e-12)
+    assert_allclose(model.score_samples(X_map), model.score_samples(X), rtol=1e-12)
