@@ -3,7 +3,8 @@
 For every registered covariance model, without and with integer sample weights
 (zeros included), fits 4,000 rows of 4 blobs in memory, as a dask array (uneven
 700-row chunks, on a LocalCluster of 2 worker processes x 1 thread) and as an
-``np.memmap`` fitted out of core (``init_sample_size=500``), all from the same
+``np.memmap`` fitted out of core (``init_sample_size=500``; the chunk size set to
+700 rows, so that sums over chunks are compared too), all from the same
 starting parameters (a 2-iteration in-memory fit), ``tol=1e-6``. Prints the
 largest relative difference from the in-memory fit over ``weights_``, ``means_``,
 ``covariances_``, ``precisions_cholesky_`` and ``lower_bounds_``, and whether
@@ -24,6 +25,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from sklearn_em_gmm import GaussianMixture
 from sklearn_em_gmm.covariance import canonical_models
+from sklearn_em_gmm.engine import _mapped
 
 ATTRIBUTES = ("weights_", "means_", "covariances_", "precisions_cholesky_")
 
@@ -44,6 +46,7 @@ def main():
     path = Path(tempfile.mkdtemp()) / "X.npy"
     np.save(path, X)
     X_map = np.load(path, mmap_mode="r")
+    _mapped.CHUNK_BYTES = 700 * X.shape[1] * X.itemsize  # 700-row chunks
     X_lazy = da.from_array(X, chunks=(700, 3))
     w_lazy = da.from_array(weights, chunks=(700,))
     print("| model | weights | dask: rel. diff | n_iter equal | memmap: rel. diff "

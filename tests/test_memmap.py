@@ -43,9 +43,10 @@ def _fit(X, weights=None, **params):
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("covariance_type", COVARIANCE_TYPES)
 def test_same_fit_as_in_memory_from_the_same_start(
-    tmp_path, data, covariance_type, weighted
+    tmp_path, monkeypatch, data, covariance_type, weighted
 ):
     X, weights = data
+    monkeypatch.setattr(_mapped_fit, "chunk_rows", lambda d, dtype: 700)
     weights = weights if weighted else None
     start = _fit(
         X,
