@@ -10,6 +10,9 @@ import copy
 import math
 
 import numpy as np
+from sklearn.utils import assert_all_finite
+
+from ._validation import check_sample_weight
 
 
 def is_dask_array(X):
@@ -61,6 +64,7 @@ class DaskRows:
         self.n_samples, self.n_features = self.X.shape
         self.dtype = self.X.dtype
         self._mean_weight = 1.0
+        self._estimator_name = type(estimator).__name__
         estimator.n_features_in_ = self.n_features
         estimator.__dict__.pop("feature_names_in_", None)
 
@@ -71,24 +75,35 @@ class DaskRows:
         import dask.array as da
 
         weights = self._weights
-        checks = [da.isfinite(self.X).all()]
+        checks = [da.isnan(self.X).any(), da.isinf(self.X).any()]
         if weights is not None:
             checks += [
-                da.isfinite(weights).all(),
-                (weights >= 0).all(),
+                da.isnan(weights).any(),
+                da.isinf(weights).any(),
+                (weights < 0).any(),
                 weights.sum(),
                 (weights > 0).sum(),
             ]
         results = dask.compute(*checks)
-        if not results[0]:
-            raise ValueError("Input X contains NaN or infinity.")
+        # the in-memory messages, in the in-memory order: raised by the same checks
+        # of one offending value
+        for found, value in zip(results[:2], (np.nan, np.inf), strict=True):
+            if found:
+                assert_all_finite(
+                    np.array([value], dtype=self.dtype),
+                    estimator_name=self._estimator_name,
+                    input_name="X",
+                )
         if weights is None:
             return self.n_samples, self.n_samples
-        finite, non_negative, total, positive = results[1:]
-        if not (finite and non_negative) or positive == 0:
-            raise ValueError(
-                "sample_weight must be finite and non-negative, not all zero."
-            )
+        nan, inf, negative, total, positive = results[2:]
+        for found, value in zip(
+            (nan, inf, negative), (np.nan, np.inf, -1.0), strict=True
+        ):
+            if found:
+                check_sample_weight(np.array([value]), 1)
+        if positive == 0:
+            check_sample_weight(np.zeros(1), 1)
         self._mean_weight = float(total) / int(positive)
         return float(total), int(positive)
 
@@ -144,6 +159,10 @@ class DaskRows:
 
 
 def _apply(block, estimator, method):
+    if len(block) == 0:  # an empty chunk, e.g. after a boolean mask
+        shape = (0, estimator.n_components) if method == "predict_proba" else (0,)
+        dtype = np.intp if method == "predict" else estimator.means_.dtype
+        return np.empty(shape, dtype=np.result_type(dtype, block.dtype))
     return getattr(estimator, method)(block)
 
 

@@ -13,15 +13,16 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from ._dask_fit import DaskRows, is_dask_array, map_rows, mean_log_likelihood
 from ._mapped_fit import MappedRows, is_large_memmap, map_chunks
 from ._out_of_core import fit_out_of_core
+from ._partial_fit import partial_fit_step
 from ._recovery import DegenerateRepair
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions, fit_context
-from ._stepwise import fitted_state, stepwise_step
 from ._threads import call_threads
 from ._validation import (
     check_means,
     check_precisions,
     check_sample_weight,
     check_weights,
+    drop_and_rescale,
 )
 from ._verbose import ProgressPrinter
 from .covariance import covariance_type_names, get_covariance_model
@@ -38,20 +39,6 @@ from .engine import (
 from .init import INIT_METHODS, StartDraws, initial_parameters
 from .persistence import model_from_dict, model_to_dict
 from .prior import resolve_prior
-
-
-def _drop_and_rescale(X, sample_weight):
-    """Remove the rows of zero weight and scale the other weights to mean one.
-
-    Removal makes a zero weight exactly a removed row, wherever the row lies; the
-    scale keeps sklearn's ``10 * eps`` floor on component weights relative to a row.
-    Also returns the weight of a row of mean weight, the unit of a prior's counts.
-    """
-    positive = sample_weight > 0
-    if not positive.all():
-        X, sample_weight = X[positive], sample_weight[positive]
-    mean_weight = sample_weight.mean()
-    return X, sample_weight / mean_weight, mean_weight
 
 
 class GaussianMixture(ClusterMixin, DensityMixin, BaseEstimator):
@@ -417,8 +404,7 @@ default='kmeans'
         if is_dask_array(X):
             fit_out_of_core(self, DaskRows(self, X, sample_weight))
             return
-        # starts drawn for a grid come from every row: the fit reads them too
-        if starts is None and is_large_memmap(X, self.init_sample_size):
+        if is_large_memmap(X, self.init_sample_size):
             fit_out_of_core(self, MappedRows(self, X, sample_weight))
             return
         X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=2)
@@ -427,7 +413,7 @@ default='kmeans'
         mean_weight = 1.0
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, n_samples)
-            X, sample_weight, mean_weight = _drop_and_rescale(X, sample_weight)
+            X, sample_weight, mean_weight = drop_and_rescale(X, sample_weight)
             n_samples = X.shape[0]
         if n_samples < self.n_components:
             raise ValueError(
@@ -521,105 +507,8 @@ default='kmeans'
         self : object
             The mixture after the step.
         """
-        self._restoring(self._step, X, sample_weight)
+        self._restoring(partial_fit_step, self, X, sample_weight)
         return self
-
-    def _step(self, X, sample_weight):
-        self._check_n_components()
-        fitted = hasattr(self, "means_")
-        X = validate_data(self, X, dtype=[np.float64, np.float32], reset=not fitted)
-        model = self._model
-        if fitted:
-            if self.covariances_.shape != model.parameter_shape(
-                self.n_components, X.shape[1]
-            ):
-                raise ValueError(
-                    "partial_fit continues the fitted mixture, whose n_components "
-                    "or covariance_type differ from the parameters; call fit to "
-                    "start anew."
-                )
-            X = X.astype(self.means_.dtype, copy=False)
-        all_rows = X
-        mean_weight = 1.0
-        if sample_weight is not None:
-            sample_weight = check_sample_weight(sample_weight, X.shape[0])
-            X, sample_weight, mean_weight = _drop_and_rescale(X, sample_weight)
-        state = getattr(self, "_stepwise", None)
-        with call_threads(*X.shape, self.n_components):
-            repair = None
-            if self.on_degenerate == "recover":
-                reference = np.average(X, axis=0, weights=sample_weight)
-                variance = np.average(
-                    (X - reference) ** 2, axis=0, weights=sample_weight
-                )
-                repair = DegenerateRepair(model, reference, variance, X.dtype)
-            prior = None
-            if state is None:
-                prior = resolve_prior(
-                    self.prior, X, sample_weight, mean_weight, model, self.n_components
-                )
-                if fitted:  # after fit, the fitted mixture is the first step
-                    state = fitted_state(self, prior)
-            if fitted:
-                params = self._fitted_parameters()
-            else:
-                params = self._first_step_start(X, sample_weight, model, prior, repair)
-            params, mean_log_likelihood, state = stepwise_step(
-                X,
-                sample_weight,
-                params,
-                model,
-                state,
-                learning_offset=self.learning_offset,
-                learning_decay=self.learning_decay,
-                reg_covar=self.reg_covar,
-                prior=prior,
-                repair=repair,
-            )
-            labels = self._labels(all_rows, params, model)
-        self._set_fitted_parameters(params, model)
-        bound = X.dtype.type(mean_log_likelihood)
-        if hasattr(self, "n_batch_iter_"):
-            self.lower_bounds_.append(bound)
-            self.n_batch_iter_ += 1
-        else:
-            self.lower_bounds_ = [bound]
-            self.n_batch_iter_ = 1
-        self.lower_bound_ = bound
-        self._stepwise = state
-        self.n_iter_ = self.n_batch_iter_
-        # online EM has no convergence test
-        self.converged_ = False
-        self.labels_ = labels
-
-    def _first_step_start(self, X, sample_weight, model, prior, repair):
-        """The parameters the first step of :meth:`partial_fit` starts from."""
-        if X.shape[0] < self.n_components:
-            raise ValueError(
-                "Expected n_samples >= n_components "
-                f"but got n_components = {self.n_components}, "
-                f"n_samples = {X.shape[0]}"
-            )
-        given = self._check_initial_parameters(model, X.shape[1])
-        given = {
-            name: value.astype(X.dtype, order="C") for name, value in given.items()
-        }
-        start = None
-        if len(given) < 3:
-            draws = StartDraws(
-                X, sample_weight, self.n_components, self.init_params, self.random_state
-            )
-            start = draws.draw(0)
-        return initial_parameters(
-            X,
-            sample_weight,
-            model,
-            start=start,
-            reg_covar=self.reg_covar,
-            prior=prior,
-            repair=repair,
-            **given,
-        )
 
     def _best_run(
         self, X, sample_weight, mean_weight, model, given, warm, starts, prior

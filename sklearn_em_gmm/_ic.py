@@ -13,9 +13,9 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._estimator import GaussianMixture, _drop_and_rescale
+from ._estimator import GaussianMixture
 from ._sklearn_compat import Interval, InvalidParameterError, StrOptions, fit_context
-from ._validation import check_sample_weight
+from ._validation import check_sample_weight, drop_and_rescale
 from .covariance import canonical_models, covariance_type_names, get_covariance_model
 from .covariance._base import MCLUST_CODES
 from .init import INIT_METHODS, Start
@@ -293,7 +293,7 @@ class GaussianMixtureIC(ClusterMixin, DensityMixin, BaseEstimator):
         if sample_weight is not None:
             sample_weight = check_sample_weight(sample_weight, X.shape[0])
             # the starts are drawn from the rows and weights each fit keeps
-            X_fit, start_weight, _ = _drop_and_rescale(X, sample_weight)
+            X_fit, start_weight, _ = drop_and_rescale(X, sample_weight)
             sample_weight = sample_weight[sample_weight > 0]
         # every n_components starts from the same generator state: the hc start
         # then draws one subset, hence one tree, for all of them, as mclust

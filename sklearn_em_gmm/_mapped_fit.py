@@ -69,11 +69,6 @@ class MappedRows:
                 sample_weight = np.full(self.n_samples, sample_weight)
             elif not isinstance(sample_weight, np.ndarray):
                 sample_weight = np.asarray(sample_weight)
-            if sample_weight.shape != (self.n_samples,):
-                raise ValueError(
-                    f"sample_weight.shape == {sample_weight.shape}, expected "
-                    f"({self.n_samples},)!"
-                )
         self._weights = sample_weight
         self._mean_weight = 1.0
 
@@ -89,6 +84,11 @@ class MappedRows:
             )
         if self._weights is None:
             return self.n_samples, self.n_samples
+        if self._weights.shape != (self.n_samples,):
+            raise ValueError(
+                f"sample_weight.shape == {self._weights.shape}, expected "
+                f"({self.n_samples},)!"
+            )
         for view in mapped_views(self._weights, self._chunk_rows):
             assert_all_finite(
                 np.asarray(view, dtype=np.float64), input_name="sample_weight"

@@ -95,3 +95,17 @@ def check_sample_weight(sample_weight, n_samples, require_positive=True):
             "positive weight."
         )
     return sample_weight
+
+
+def drop_and_rescale(X, sample_weight):
+    """Remove the rows of zero weight and scale the other weights to mean one.
+
+    Removal makes a zero weight exactly a removed row, wherever the row lies; the
+    scale keeps sklearn's ``10 * eps`` floor on component weights relative to a row.
+    Also returns the weight of a row of mean weight, the unit of a prior's counts.
+    """
+    positive = sample_weight > 0
+    if not positive.all():
+        X, sample_weight = X[positive], sample_weight[positive]
+    mean_weight = sample_weight.mean()
+    return X, sample_weight / mean_weight, mean_weight

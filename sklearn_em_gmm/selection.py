@@ -16,7 +16,9 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_array, check_random_state
 
+from ._dask_fit import is_dask_array
 from ._estimator import GaussianMixture
+from ._mapped_fit import is_large_memmap
 from ._threads import call_threads
 from .init import Start
 
@@ -237,8 +239,10 @@ def draw_starts(X, n_components, params):
         One per ``n_init``, consuming ``random_state`` as the estimator would; None
         where the starts are not the same for every covariance type (only an int
         seed starts every fit alike: None and a ``RandomState`` are consumed by each
-        fit in turn; a warm start or a full set of initial parameters draws none),
-        or where drawing fails, so that each fit reports its own error.
+        fit in turn; a warm start or a full set of initial parameters draws none;
+        out-of-core input, a dask array or a large ``np.memmap``, draws from a
+        sample per fit), or where drawing fails, so that each fit reports its own
+        error.
     """
     defaults = GaussianMixture(n_components).get_params()
     params = {**defaults, **params, "n_components": n_components}
@@ -252,6 +256,8 @@ def draw_starts(X, n_components, params):
         return None
     try:
         GaussianMixture(**params)._validate_params()
+        if is_dask_array(X) or is_large_memmap(X, params["init_sample_size"]):
+            return None  # read out of core: each fit draws from a sample of rows
         X = check_array(X, dtype=[np.float64, np.float32], ensure_min_samples=2)
         if X.shape[0] < n_components:
             return None

@@ -110,26 +110,6 @@ def test_default_scheduler_without_a_client(data):
     assert_allclose(lazy.means_, in_memory.means_, rtol=1e-10)
 
 
-@pytest.mark.parametrize(
-    "make, message",
-    [
-        (lambda X, w: (_nan(X), None), "NaN"),
-        (lambda X, w: (_chunked(X), _chunked(-w)), "sample_weight"),
-    ],
-)
-def test_bad_input_is_named(data, make, message):
-    X, weights = data
-    X_lazy, w_lazy = make(X, weights)
-    with pytest.raises(ValueError, match=message):
-        GaussianMixture(2).fit(X_lazy, sample_weight=w_lazy)
-
-
-def _nan(X):
-    X = X.copy()
-    X[5, 1] = np.nan
-    return _chunked(X)
-
-
 def test_predict_checks_the_features(data):
     X, _ = data
     lazy = GaussianMixture(2, random_state=0).fit(_chunked(X))
@@ -206,3 +186,57 @@ def test_few_rows_of_positive_weight_start_as_in_memory(data):
         in_memory, lazy = _fits(params, X, weights)
     assert lazy.n_iter_ == in_memory.n_iter_
     assert_allclose(lazy.means_, in_memory.means_, rtol=1e-10)
+
+
+def test_empty_chunks_and_chunks_of_zero_weight(data):
+    X, _ = data
+    weights = np.ones(len(X))
+    weights[700:1400] = 0  # the second chunk weighs nothing
+    params = dict(n_components=3, random_state=0)
+    with dask.config.set(scheduler="threads"):
+        in_memory, lazy = _fits(params, X, weights)
+        assert lazy.n_iter_ == in_memory.n_iter_
+        assert_allclose(lazy.means_, in_memory.means_, rtol=1e-10)
+        empty_chunk = da.from_array(X, chunks=((2000, 0, 2000), (3,)))
+        fitted = GaussianMixture(**params).fit(empty_chunk)
+        assert_allclose(fitted.means_, _fits(params, X)[0].means_, rtol=1e-10)
+        keep = np.ones(len(X), dtype=bool)
+        keep[:700] = False  # a boolean mask empties the first chunk
+        masked = _chunked(X)[da.from_array(keep, chunks=700)]
+        for method in ("predict", "predict_proba", "score_samples"):
+            result = getattr(fitted, method)(masked).compute()
+            assert_allclose(result, getattr(fitted, method)(X[keep]), rtol=1e-12)
+
+
+def _bad(X, w, index, value, in_weights=False):
+    X, w = X.copy(), w.copy()
+    if in_weights:
+        w[index] = value
+    else:
+        X[index] = value
+    return X, w
+
+
+DASK_BAD_INPUTS = {
+    "NaN in X": lambda X, w: (_bad(X, w, (3500, 1), np.nan)[0], None),
+    "inf in X": lambda X, w: (_bad(X, w, (10, 0), np.inf)[0], None),
+    "NaN in X, negative weight": lambda X, w: (
+        _bad(X, w, (3500, 1), np.nan)[0],
+        _bad(X, w, 3, -1.0, in_weights=True)[1],
+    ),
+    "negative weight": lambda X, w: (X, -w),
+    "NaN weight": lambda X, w: _bad(X, w, 3900, np.nan, in_weights=True),
+    "inf weight": lambda X, w: _bad(X, w, 3900, np.inf, in_weights=True),
+    "zero weights": lambda X, w: (X, 0 * w),
+}
+
+
+@pytest.mark.parametrize("make", DASK_BAD_INPUTS.values(), ids=DASK_BAD_INPUTS)
+def test_bad_input_gets_the_in_memory_error(data, make):
+    X, w = make(*data)
+    messages = []
+    for rows, weights in ((X, w), (_chunked(X), None if w is None else _chunked(w))):
+        with pytest.raises(ValueError) as error:
+            GaussianMixture(2).fit(rows, sample_weight=weights)
+        messages.append(str(error.value))
+    assert messages[1] == messages[0]

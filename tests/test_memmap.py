@@ -177,6 +177,7 @@ BAD_INPUTS = {
         X,
         _set(_set(w, 3, -1.0), 2900, np.nan),
     ),
+    "NaN in X, weights' shape": lambda X, w: (_set(X, (2500, 1), np.nan), w[:-1]),
 }
 
 
@@ -227,17 +228,20 @@ def test_joblib_workers_maps_fit_as_in_memory(data):
     assert_array_equal(worker[2], in_process[2])
 
 
-def test_a_grid_on_a_map_is_the_in_memory_grid(tmp_path, data):
+def test_a_grids_cells_on_a_map_are_its_fits_out_of_core(tmp_path, data):
+    # a cell does not depend on the grid's other covariance types
     from sklearn_em_gmm.selection import fit_grid
 
-    X, _ = data
+    X_map = _map(tmp_path, data[0])
     params = dict(random_state=0, init_sample_size=SAMPLE)
-    grids = [
-        fit_grid(GaussianMixture, rows, [3], ["full", "diag"], params)
-        for rows in (X, _map(tmp_path, X))
-    ]
-    for key, fit in grids[0].items():
-        assert_allclose(grids[1][key].model.means_, fit.model.means_, rtol=1e-10)
+    both = fit_grid(GaussianMixture, X_map, [3], ["full", "diag"], params)
+    for covariance_type in ("full", "diag"):
+        alone = fit_grid(GaussianMixture, X_map, [3], [covariance_type], params)
+        fit = _fit(X_map, n_components=3, covariance_type=covariance_type, **params)
+        for grid in (both, alone):
+            cell = grid[(3, covariance_type)].model
+            assert not hasattr(cell, "labels_")  # read out of core
+            assert_array_equal(cell.means_, fit.means_)
 
 
 def test_tied_models_keep_nothing_per_chunk(tmp_path, monkeypatch):

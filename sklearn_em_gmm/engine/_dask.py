@@ -15,13 +15,20 @@ from ._blocks import data_sum, positive_weight_rows, total_weight
 from ._estep import expectation_pass, prepare_data
 
 
+def _add(first, second):
+    """``first + second``, where None (a chunk with no rows) adds nothing."""
+    if first is None or second is None:
+        return second if first is None else first
+    return operator.add(first, second)
+
+
 def tree_sum(parts):
-    """The sum of delayed ``parts``, added pairwise in a balanced tree."""
+    """The sum of delayed ``parts``, added pairwise in a balanced tree; parts may
+    be None, for nothing."""
     while len(parts) > 1:
         pairs = [parts[i : i + 2] for i in range(0, len(parts), 2)]
         parts = [
-            dask.delayed(operator.add)(*pair) if len(pair) == 2 else pair[0]
-            for pair in pairs
+            dask.delayed(_add)(*pair) if len(pair) == 2 else pair[0] for pair in pairs
         ]
     return parts[0]
 
@@ -35,6 +42,8 @@ def _chunk_pass(
     X, sample_weight, components, layout, model, reference, n_components, log_offset
 ):
     X, sample_weight = positive_weight_rows(X, sample_weight)
+    if len(X) == 0:  # an empty chunk, or one of zero weights only
+        return None
     prepared = prepare_data(
         X, sample_weight, model, reference, n_components, keep_centred=False
     )
