@@ -12,6 +12,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._dask_fit import DaskRows, is_dask_array, map_rows, mean_log_likelihood
 from ._mapped_fit import MappedRows, is_large_memmap, map_chunks
+from ._mapped_fit import mean_log_likelihood as mapped_mean_log_likelihood
 from ._out_of_core import fit_out_of_core
 from ._partial_fit import partial_fit_step
 from ._recovery import DegenerateRepair
@@ -703,6 +704,9 @@ default='kmeans'
         if is_dask_array(X):
             check_is_fitted(self)
             return mean_log_likelihood(self, X, sample_weight)
+        if is_large_memmap(X, self.init_sample_size):
+            check_is_fitted(self)
+            return mapped_mean_log_likelihood(self, X, sample_weight)
         log_prob = self.score_samples(X)
         if sample_weight is None:
             return float(np.mean(log_prob)), log_prob.shape[0]

@@ -64,12 +64,7 @@ class MappedRows:
         self.dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
         self.dtype = np.dtype(self.dtype)
         self._chunk_rows = chunk_rows(self.n_features, self.dtype)
-        if sample_weight is not None:
-            if np.isscalar(sample_weight):
-                sample_weight = np.full(self.n_samples, sample_weight)
-            elif not isinstance(sample_weight, np.ndarray):
-                sample_weight = np.asarray(sample_weight)
-        self._weights = sample_weight
+        self._weights = _as_weights(sample_weight, self.n_samples)
         self._mean_weight = 1.0
 
     def check(self):
@@ -84,22 +79,9 @@ class MappedRows:
             )
         if self._weights is None:
             return self.n_samples, self.n_samples
-        if self._weights.shape != (self.n_samples,):
-            raise ValueError(
-                f"sample_weight.shape == {self._weights.shape}, expected "
-                f"({self.n_samples},)!"
-            )
-        for view in mapped_views(self._weights, self._chunk_rows):
-            assert_all_finite(
-                np.asarray(view, dtype=np.float64), input_name="sample_weight"
-            )
-        total, positive = 0.0, 0
-        for view in mapped_views(self._weights, self._chunk_rows):
-            weights = check_sample_weight(view, len(view), require_positive=False)
-            total += float(weights.sum())
-            positive += int(np.count_nonzero(weights))
-        if positive == 0:
-            check_sample_weight(np.zeros(1), 1)  # raises its message
+        total, positive = _checked_weights(
+            self._weights, self.n_samples, self._chunk_rows
+        )
         self._mean_weight = total / positive
         return total, positive
 
@@ -137,3 +119,60 @@ class MappedRows:
 
     def labels(self, estimator):
         return None
+
+
+def _as_weights(sample_weight, n_samples):
+    """``sample_weight`` as an array (a scalar repeated), or None; not checked."""
+    if sample_weight is None:
+        return None
+    if np.isscalar(sample_weight):
+        return np.full(n_samples, sample_weight)
+    if isinstance(sample_weight, np.ndarray):
+        return sample_weight
+    return np.asarray(sample_weight)
+
+
+def _checked_weights(weights, n_samples, n_rows):
+    """The in-memory checks of the weights (shape, values, signs, not all zero),
+    read ``n_rows`` at a time: their sum and the number of positive ones."""
+    if weights.shape != (n_samples,):
+        raise ValueError(
+            f"sample_weight.shape == {weights.shape}, expected ({n_samples},)!"
+        )
+    for view in mapped_views(weights, n_rows):
+        assert_all_finite(
+            np.asarray(view, dtype=np.float64), input_name="sample_weight"
+        )
+    total, positive = 0.0, 0
+    for view in mapped_views(weights, n_rows):
+        checked = check_sample_weight(view, len(view), require_positive=False)
+        total += float(checked.sum())
+        positive += int(np.count_nonzero(checked))
+    if positive == 0:
+        check_sample_weight(np.zeros(1), 1)  # raises its message
+    return total, positive
+
+
+def mean_log_likelihood(estimator, X, sample_weight):
+    """Weighted mean log-likelihood of the large map ``X`` and the total weight
+    behind it, a chunk at a time, with the in-memory errors in the in-memory order:
+    X's, then the weights'."""
+    n_rows = chunk_rows(X.shape[1], X.dtype)
+    weights = _as_weights(sample_weight, X.shape[0])
+    weight_views = None
+    if weights is not None and weights.shape == (X.shape[0],):
+        weight_views = mapped_views(weights, n_rows)
+    log_likelihood = 0.0
+    with np.errstate(invalid="ignore", over="ignore"):  # bad weights raise below
+        for view in mapped_views(X, n_rows):
+            log_prob = estimator.score_samples(np.asarray(view))
+            if weight_views is None:
+                log_likelihood += float(log_prob.sum())
+            else:
+                chunk = np.asarray(next(weight_views), dtype=np.float64)
+                positive = chunk > 0  # a zero weight removes the row, even at -inf
+                log_likelihood += float(chunk[positive] @ log_prob[positive])
+    if weights is None:
+        return log_likelihood / X.shape[0], X.shape[0]
+    total = _checked_weights(weights, X.shape[0], n_rows)[0]
+    return log_likelihood / total, total

@@ -261,6 +261,51 @@ def test_tied_models_keep_nothing_per_chunk(tmp_path, monkeypatch):
     assert peaks[1] < peaks[0] + 2**20
 
 
+def test_scores_of_a_map_are_the_in_memory_ones(tmp_path, monkeypatch, data):
+    X, w = data
+    monkeypatch.setattr(_mapped_fit, "chunk_rows", lambda d, dtype: 700)
+    model = GaussianMixture(3, random_state=0).fit(X)
+    X_map = _map(tmp_path, X)
+    for weights in (None, w, 2.5):
+        for method in ("score", "bic", "aic"):
+            score = getattr(model, method)
+            assert score(X_map, sample_weight=weights) == pytest.approx(
+                score(X, sample_weight=weights), rel=1e-12
+            )
+    X_nan = _set(X, (2500, 1), np.nan)
+    bad_inputs = [
+        (X, _set(w, 5, -1.0)),
+        (X, _set(w, 2900, np.nan)),
+        (X, w[:-1]),
+        (X, 0 * w),
+        (X_nan, _set(w, 5, -1.0)),  # X's error first
+        (X_nan, w[:-1]),
+    ]
+    for rows, weights in bad_inputs:
+        messages = []
+        for array in (rows, _map(tmp_path, rows, name="bad.dat")):
+            with pytest.raises(ValueError) as error:
+                model.score(array, sample_weight=weights)
+            messages.append(str(error.value))
+        assert messages[1] == messages[0]
+
+
+def test_scores_of_a_map_hold_no_row_sized_array(tmp_path, monkeypatch):
+    import tracemalloc
+
+    X, _ = make_blobs(1 << 18, 2, centers=3, random_state=0)
+    weights = np.ones(len(X))
+    model = GaussianMixture(3, random_state=0).fit(X[:5000])
+    X_map = _map(tmp_path, X)
+    monkeypatch.setattr(_mapped_fit, "chunk_rows", lambda d, dtype: 1 << 12)
+    tracemalloc.start()
+    model.score(X_map)
+    model.aic(X_map, sample_weight=weights)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < len(X) * 8 / 2  # a float per row would be 2 MiB
+
+
 def test_too_many_components_for_the_rows_of_positive_weight(tmp_path, data):
     X, weights = data
     weights = np.zeros(len(X))
@@ -347,9 +392,13 @@ def test_a_fit_holds_no_more_than_a_chunk(tmp_path, monkeypatch, weighted):
     resident.append(_resident_kib(tmp_path / "X.dat"))
     proba = model.predict_proba(X_map)
     resident.append(_resident_kib(tmp_path / "X.dat"))
+    bic = model.bic(X_map, sample_weight=weights)
+    resident.append(_resident_kib(tmp_path / "X.dat"))
     assert len(resident) > 16 * 4
     assert max(resident) <= 2 * 1024 + 8
     assert _resident_kib(tmp_path / "X.dat") < 1024
     assert_array_equal(labels, model.predict(X))
     assert_allclose(proba, model.predict_proba(X), rtol=1e-12)
     assert_allclose(model.score_samples(X_map), model.score_samples(X), rtol=1e-12)
+    weights_in_memory = None if weights is None else np.asarray(weights)
+    assert bic == pytest.approx(model.bic(X, sample_weight=weights_in_memory))
