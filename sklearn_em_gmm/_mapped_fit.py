@@ -61,8 +61,8 @@ class MappedRows:
         self._estimator_name = type(estimator).__name__
         self.X = X
         self.n_samples, self.n_features = X.shape
-        self.dtype = X.dtype if X.dtype in (np.float32, np.float64) else np.float64
-        self.dtype = np.dtype(self.dtype)
+        floating = X.dtype in (np.float32, np.float64)
+        self.dtype = X.dtype if floating else np.dtype(np.float64)
         self._chunk_rows = chunk_rows(self.n_features, self.dtype)
         self._weights = _as_weights(sample_weight, self.n_samples)
         self._mean_weight = 1.0

@@ -2,8 +2,9 @@
 ``np.memmap`` of more than ``init_sample_size`` rows.
 
 The EM is the in-memory one over a chunked data source; only the start differs: it
-is drawn from ``init_sample_size`` rows chosen uniformly with ``random_state``
-(every row, in order, when there are fewer: the start is then the in-memory one).
+is drawn from ``init_sample_size`` rows chosen uniformly with ``random_state`` among
+the rows of positive weight (all of them, in order, when there are fewer: the start
+is then the in-memory one).
 The input is given as "rows" (see ``_dask_fit.DaskRows``, ``_mapped_fit.MappedRows``):
 ``n_samples``, ``n_features``, ``dtype``, and
 
