@@ -416,26 +416,10 @@ default='kmeans'
             sample_weight = check_sample_weight(sample_weight, n_samples)
             X, sample_weight, mean_weight = drop_and_rescale(X, sample_weight)
             n_samples = X.shape[0]
-        if n_samples < self.n_components:
-            raise ValueError(
-                "Expected n_samples >= n_components "
-                f"but got n_components = {self.n_components}, "
-                f"n_samples = {n_samples}"
-            )
+        self._check_enough_rows(n_samples)
         model = self._model
-        given = self._check_initial_parameters(model, n_features)
-
-        warm = self.warm_start and hasattr(self, "converged_")
-        if warm and self.means_.shape[1] != n_features:
-            raise ValueError(
-                f"X has {n_features} features, but the warm-started model was fitted "
-                f"with {self.means_.shape[1]}; set warm_start=False to refit."
-            )
-        # The fit runs in X's dtype, whatever the dtype of the initial parameters, on
-        # C-ordered arrays: products round by memory order.
-        given = {
-            name: value.astype(X.dtype, order="C") for name, value in given.items()
-        }
+        given = self._check_initial_parameters(model, n_features, X.dtype)
+        warm = self._resumes(n_features)
         with call_threads(len(all_rows), n_features, self.n_components):
             prior = resolve_prior(
                 self.prior, X, sample_weight, mean_weight, model, self.n_components
@@ -590,8 +574,32 @@ default='kmeans'
                 best = result
         return best
 
-    def _check_initial_parameters(self, model, n_features):
-        """Validated copies of the user-given initial parameters."""
+    def _check_enough_rows(self, n_samples):
+        """Raise sklearn's error when fewer rows (of positive weight) than
+        components are given."""
+        if n_samples < self.n_components:
+            raise ValueError(
+                "Expected n_samples >= n_components "
+                f"but got n_components = {self.n_components}, "
+                f"n_samples = {n_samples}"
+            )
+
+    def _resumes(self, n_features):
+        """Whether this fit resumes from the fitted model (``warm_start``), which
+        must have ``n_features``."""
+        warm = self.warm_start and hasattr(self, "converged_")
+        if warm and self.means_.shape[1] != n_features:
+            raise ValueError(
+                f"X has {n_features} features, but the warm-started model was fitted "
+                f"with {self.means_.shape[1]}; set warm_start=False to refit."
+            )
+        return warm
+
+    def _check_initial_parameters(self, model, n_features, dtype=None):
+        """Validated copies of the user-given initial parameters; in ``dtype`` and
+        C-ordered, if given: a fit runs in its data's dtype whatever the initial
+        parameters' dtype, on C-ordered arrays, as products round by memory
+        order."""
         given = {}
         if self.weights_init is not None:
             given["weights_init"] = check_weights(self.weights_init, self.n_components)
@@ -603,6 +611,10 @@ default='kmeans'
             given["precisions_init"] = check_precisions(
                 self.precisions_init, model, self.n_components, n_features
             )
+        if dtype is not None:
+            given = {
+                name: value.astype(dtype, order="C") for name, value in given.items()
+            }
         return given
 
     def _fitted_parameters(self):

@@ -31,26 +31,11 @@ from .prior import resolve_prior
 def fit_out_of_core(estimator, rows):
     """Fit ``estimator`` (a GaussianMixture) on the chunked ``rows``."""
     total, positive = rows.check()
-    if positive < estimator.n_components:
-        raise ValueError(
-            "Expected n_samples >= n_components "
-            f"but got n_components = {estimator.n_components}, "
-            f"n_samples = {positive}"
-        )
+    estimator._check_enough_rows(positive)
     n_features = rows.n_features
-    warm = estimator.warm_start and hasattr(estimator, "converged_")
-    if warm and estimator.means_.shape[1] != n_features:
-        raise ValueError(
-            f"X has {n_features} features, but the warm-started model was fitted "
-            f"with {estimator.means_.shape[1]}; set warm_start=False to refit."
-        )
+    warm = estimator._resumes(n_features)
     model = estimator._model
-    given = {
-        name: value.astype(rows.dtype, order="C")
-        for name, value in estimator._check_initial_parameters(
-            model, n_features
-        ).items()
-    }
+    given = estimator._check_initial_parameters(model, n_features, rows.dtype)
     source = rows.source()
     reference = source.mean()
     source.prepare(model, reference, estimator.n_components)

@@ -90,14 +90,8 @@ def partial_fit_step(estimator, X, sample_weight):
 
 def _first_step_start(estimator, X, sample_weight, model, prior, repair):
     """The parameters the first step of :meth:`partial_fit` starts from."""
-    if X.shape[0] < estimator.n_components:
-        raise ValueError(
-            "Expected n_samples >= n_components "
-            f"but got n_components = {estimator.n_components}, "
-            f"n_samples = {X.shape[0]}"
-        )
-    given = estimator._check_initial_parameters(model, X.shape[1])
-    given = {name: value.astype(X.dtype, order="C") for name, value in given.items()}
+    estimator._check_enough_rows(X.shape[0])
+    given = estimator._check_initial_parameters(model, X.shape[1], X.dtype)
     start = None
     if len(given) < 3:
         draws = StartDraws(
