@@ -12,7 +12,7 @@ import numpy as np
 
 from .._workspace import Workspace
 from ._blocks import data_sum, positive_weight_rows, total_weight
-from ._estep import expectation_pass, prepare_data
+from ._sources import chunk_pass
 
 
 def _add(first, second):
@@ -38,17 +38,10 @@ def _chunk_sums(X, sample_weight):
     return data_sum(X, sample_weight), total_weight(X, sample_weight)
 
 
-def _chunk_pass(
-    X, sample_weight, components, layout, model, reference, n_components, log_offset
-):
+def _chunk_pass(X, sample_weight, components, layout, shared, log_offset):
     X, sample_weight = positive_weight_rows(X, sample_weight)
-    if len(X) == 0:  # an empty chunk, or one of zero weights only
-        return None
-    prepared = prepare_data(
-        X, sample_weight, model, reference, n_components, keep_centred=False
-    )
-    return expectation_pass(
-        X, sample_weight, components, layout, prepared, log_offset, Workspace()
+    return chunk_pass(
+        X, sample_weight, components, layout, shared, log_offset, Workspace()
     )
 
 
@@ -91,12 +84,11 @@ class DaskSource:
 
     def expectation(self, components, layout, log_offset, workspace):
         """One E-step pass: the :class:`PassSums` of every chunk, added up."""
-        model, reference, n_components = self._prepared
         # the parameters go to the workers once, not once per chunk
-        shared = dask.delayed(components, traverse=False)
+        parameters = dask.delayed(components, traverse=False)
         parts = [
             dask.delayed(_chunk_pass)(
-                X, w, shared, layout, model, reference, n_components, log_offset
+                X, w, parameters, layout, self._prepared, log_offset
             )
             for X, w in zip(self._blocks, self._weights, strict=True)
         ]

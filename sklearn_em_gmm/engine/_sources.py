@@ -146,14 +146,34 @@ class ChunkedSource:
 
     def expectation(self, components, layout, log_offset, workspace):
         """The sums of one E-step pass over every chunk."""
-        model, reference, n_components = self._prepared
         total = None
         for X, sample_weight in self._chunks():
-            prepared = prepare_data(
-                X, sample_weight, model, reference, n_components, keep_centred=False
-            )
-            sums = expectation_pass(
-                X, sample_weight, components, layout, prepared, log_offset, workspace
+            sums = chunk_pass(
+                X,
+                sample_weight,
+                components,
+                layout,
+                self._prepared,
+                log_offset,
+                workspace,
             )
             total = sums if total is None else total + sums
         return total
+
+
+def chunk_pass(X, sample_weight, components, layout, shared, log_offset, workspace):
+    """The :class:`PassSums` of one chunk of rows, prepared as it is read so that
+    nothing is kept per chunk between passes; None for a chunk with no rows.
+
+    ``shared`` is ``(model, reference, n_components)``, what the chunks' passes
+    share (see :func:`prepare_data`).
+    """
+    if len(X) == 0:
+        return None
+    model, reference, n_components = shared
+    prepared = prepare_data(
+        X, sample_weight, model, reference, n_components, keep_centred=False
+    )
+    return expectation_pass(
+        X, sample_weight, components, layout, prepared, log_offset, workspace
+    )
